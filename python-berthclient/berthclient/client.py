@@ -1,0 +1,213 @@
+#   Licensed under the Apache License, Version 2.0 (the "License"); you may
+#   not use this file except in compliance with the License. You may obtain
+#   a copy of the License at
+#
+#        http://www.apache.org/licenses/LICENSE-2.0
+#
+#   Unless required by applicable law or agreed to in writing, software
+#   distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#   WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#   License for the specific language governing permissions and limitations
+#   under the License.
+
+"""A small HTTP client for the Berth REST API.
+
+It rides on a keystoneauth1 session, so authentication, TLS options, the
+user agent and request logging are whatever the caller (usually
+OpenStackClient) configured. The session is told nothing about the
+endpoint: the caller resolves it (catalog, override or ``--os-endpoint``)
+and this class only joins paths to it.
+"""
+
+import logging
+
+import berthclient
+from berthclient import exceptions
+
+LOG = logging.getLogger(__name__)
+
+# Berth registers in the Keystone catalog as the bare metal service, since it
+# speaks Ironic's API.
+SERVICE_TYPE = 'baremetal'
+
+# Ironic's microversion headers, which Berth uses unchanged.
+API_VERSION_HEADER = 'X-OpenStack-Ironic-API-Version'
+MIN_VERSION_HEADER = 'X-OpenStack-Ironic-API-Minimum-Version'
+MAX_VERSION_HEADER = 'X-OpenStack-Ironic-API-Maximum-Version'
+REQUEST_ID_HEADERS = ('X-OpenStack-Request-Id', 'OpenStack-Request-Id')
+
+MIN_API_VERSION = (1, 1)
+# The newest microversion this client understands. Raise it when a command
+# needs a newer one; the server's own maximum is learned at run time.
+LAST_KNOWN_API_VERSION = (1, 1)
+
+# Values of --os-berth-api-version that mean "the newest both sides know".
+LATEST_ALIASES = ('1', 'latest')
+
+
+def parse_version(text):
+    """Turn ``"1.17"`` into ``(1, 17)``; raise ValueError on anything else."""
+    major, sep, minor = str(text).strip().partition('.')
+    if not sep or not major.isdigit() or not minor.isdigit():
+        raise ValueError('Invalid API version %r: expected '
+                         '"<major>.<minor>"' % (text,))
+    return int(major), int(minor)
+
+
+def format_version(version):
+    return '%d.%d' % version
+
+
+def root_endpoint(endpoint):
+    """Strip a trailing ``/`` and ``/v1`` so that paths join the root.
+
+    Catalog entries for the bare metal service are usually the service root
+    (``http://host:6385``), but some deployments register ``.../v1``; both
+    must work, as they do for python-ironicclient.
+    """
+    url = endpoint.rstrip('/')
+    if url.endswith('/v1'):
+        url = url[:-len('/v1')]
+    return url
+
+
+def _request_id(response):
+    for header in REQUEST_ID_HEADERS:
+        value = response.headers.get(header)
+        if value:
+            return value
+    return None
+
+
+class Client:
+    """Talks to one Berth API endpoint.
+
+    :param session: a keystoneauth1 session (its auth plugin may be ``none``).
+    :param endpoint: the service root, with or without ``/v1``.
+    :param api_version: ``"1.x"``, or ``None``/``"1"``/``"latest"`` for the
+        newest version known to both sides (negotiated on the first 406).
+    :param timeout: seconds for each request, or ``None`` for the session's.
+    """
+
+    def __init__(self, session, endpoint, api_version=None, timeout=None):
+        if not endpoint:
+            raise exceptions.EndpointNotFound('No Berth endpoint given')
+        self.session = session
+        self.endpoint = root_endpoint(endpoint)
+        self.timeout = timeout
+        if api_version is None or str(api_version) in LATEST_ALIASES:
+            self.api_version = LAST_KNOWN_API_VERSION
+            self.allow_downgrade = True
+        else:
+            self.api_version = parse_version(api_version)
+            self.allow_downgrade = False
+        self._negotiated = False
+
+    # -- low level ---------------------------------------------------------
+
+    def _send(self, method, path, versioned, json_body=None):
+        url = self.endpoint + path
+        headers = {'Accept': 'application/json'}
+        if versioned:
+            headers[API_VERSION_HEADER] = format_version(self.api_version)
+        kwargs = {
+            'headers': headers,
+            'raise_exc': False,
+            # Appended to the session's User-Agent, for the server's logs.
+            'client_name': 'python-berthclient',
+            'client_version': berthclient.__version__,
+        }
+        if json_body is not None:
+            kwargs['json'] = json_body
+        if self.timeout is not None:
+            kwargs['timeout'] = self.timeout
+        return self.session.request(url, method, **kwargs)
+
+    def _negotiate(self):
+        """Pick the newest version both sides support, after a 406.
+
+        Like python-ironicclient: ask ``GET /v1`` without a version header
+        and read the range from its headers.
+        """
+        self._negotiated = True
+        response = self._send('GET', '/v1/', versioned=False)
+        server_min = response.headers.get(MIN_VERSION_HEADER)
+        server_max = response.headers.get(MAX_VERSION_HEADER)
+        if not server_min or not server_max:
+            return False
+        try:
+            server_min = parse_version(server_min)
+            server_max = parse_version(server_max)
+        except ValueError:
+            return False
+        chosen = min(self.api_version, server_max)
+        if chosen < server_min or chosen < MIN_API_VERSION:
+            raise exceptions.VersionNotSupported(
+                'The server supports API versions %s to %s; this client '
+                'supports %s to %s.' % (
+                    format_version(server_min), format_version(server_max),
+                    format_version(MIN_API_VERSION),
+                    format_version(LAST_KNOWN_API_VERSION)))
+        if chosen == self.api_version:
+            return False
+        LOG.debug('Negotiated Berth API version %s (server maximum %s)',
+                  format_version(chosen), format_version(server_max))
+        self.api_version = chosen
+        return True
+
+    def request(self, method, path, json_body=None, versioned=True):
+        """Send one request and return the ``requests.Response``.
+
+        Raises :class:`~berthclient.exceptions.HttpError` for 4xx/5xx.
+        """
+        response = self._send(method, path, versioned, json_body)
+        if (response.status_code == 406 and versioned
+                and self.allow_downgrade and not self._negotiated):
+            if self._negotiate():
+                response = self._send(method, path, versioned, json_body)
+        if response.status_code >= 400:
+            raise exceptions.HttpError(
+                response.status_code,
+                exceptions.fault_from_body(
+                    response.text, response.reason or 'Request failed'),
+                request_id=_request_id(response),
+                method=method, url=self.endpoint + path)
+        return response
+
+    def get_json(self, path, versioned=True):
+        response = self.request('GET', path, versioned=versioned)
+        try:
+            body = response.json()
+        except ValueError:
+            raise exceptions.InvalidResponse(
+                'GET %s%s did not return JSON (HTTP %s, Content-Type %s)' % (
+                    self.endpoint, path, response.status_code,
+                    response.headers.get('Content-Type')))
+        if not isinstance(body, dict):
+            raise exceptions.InvalidResponse(
+                'GET %s%s returned JSON that is not an object' % (
+                    self.endpoint, path))
+        return body
+
+    # -- resources ---------------------------------------------------------
+
+    def get_root(self):
+        """The version document at ``GET /`` (needs no version header)."""
+        return self.get_json('/', versioned=False)
+
+    def list_versions(self):
+        """The major versions listed in the root document.
+
+        Each item is a dict with ``id``, ``status``, ``min_version``,
+        ``version`` and ``links`` as the server sent them.
+        """
+        root = self.get_root()
+        versions = root.get('versions')
+        if versions is None and 'default_version' in root:
+            versions = [root['default_version']]
+        if (not isinstance(versions, list)
+                or not all(isinstance(v, dict) for v in versions)):
+            raise exceptions.InvalidResponse(
+                'The root document of %s has no "versions" list of objects'
+                % self.endpoint)
+        return versions
