@@ -1,0 +1,485 @@
+//! Berth's default policy rules, in code, mirroring Ironic's secure-RBAC defaults.
+//!
+//! Rule names, check strings and scope types are Ironic's
+//! (`ironic/common/policy.py`), so an operator's Ironic `policy.yaml` means
+//! the same thing here. The persona strings are spelled out inside each rule,
+//! as Ironic does, so overriding one named rule never silently changes
+//! another. Ironic's deprecated (pre-RBAC) check strings are not carried:
+//! with `enforce_new_defaults = True`, oslo's default, they are never
+//! evaluated for rules that kept their name.
+
+use super::RuleDefault;
+
+// Persona check strings. Macros rather than consts so `concat!` can build the
+// composite strings at compile time.
+macro_rules! system_admin {
+    () => {
+        "role:admin and system_scope:all"
+    };
+}
+macro_rules! system_member {
+    () => {
+        "(role:member and system_scope:all) or rule:service_role"
+    };
+}
+macro_rules! system_reader {
+    () => {
+        "(role:reader and system_scope:all) or (role:service and system_scope:all) or rule:service_role"
+    };
+}
+macro_rules! system_service {
+    () => {
+        "role:service and system_scope:all"
+    };
+}
+macro_rules! project_admin {
+    () => {
+        "role:admin and project_id:%(node.owner)s"
+    };
+}
+macro_rules! project_member {
+    () => {
+        "role:member and (project_id:%(node.owner)s or project_id:%(node.lessee)s)"
+    };
+}
+macro_rules! project_reader {
+    () => {
+        "role:reader and (project_id:%(node.owner)s or project_id:%(node.lessee)s)"
+    };
+}
+macro_rules! project_service {
+    () => {
+        "role:service and project_id:%(node.owner)s"
+    };
+}
+macro_rules! project_owner_admin {
+    () => {
+        "role:admin and project_id:%(node.owner)s"
+    };
+}
+macro_rules! project_owner_manager {
+    () => {
+        "role:manager and project_id:%(node.owner)s"
+    };
+}
+macro_rules! project_owner_member {
+    () => {
+        "role:member and project_id:%(node.owner)s"
+    };
+}
+macro_rules! project_lessee_admin {
+    () => {
+        "role:admin and project_id:%(node.lessee)s"
+    };
+}
+macro_rules! project_lessee_manager {
+    () => {
+        "role:manager and project_id:%(node.lessee)s"
+    };
+}
+
+const SYSTEM_ADMIN: &str = system_admin!();
+const SYSTEM_MEMBER: &str = system_member!();
+const SYSTEM_READER: &str = system_reader!();
+const PROJECT_ADMIN: &str = project_admin!();
+const PROJECT_MEMBER: &str = project_member!();
+const PROJECT_READER: &str = project_reader!();
+
+/// Reading lists, where the API itself narrows the result to the caller's project.
+const API_READER: &str = "(role:reader) or (role:service)";
+
+const SYSTEM_OR_PROJECT_MEMBER: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    project_member!(),
+    ") or (",
+    system_service!(),
+    ")"
+);
+const SYSTEM_OR_PROJECT_READER: &str = concat!(
+    "(",
+    system_reader!(),
+    ") or (",
+    project_reader!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+/// Provision state changes: the owner's members, or the lessee's admins and managers.
+const SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_member!(),
+    ") or (",
+    project_lessee_admin!(),
+    ") or (",
+    project_lessee_manager!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+/// Creating and deleting ports.
+const SYSTEM_ADMIN_OR_OWNER_ADMIN: &str = concat!(
+    "(",
+    system_admin!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_admin!(),
+    ") or (",
+    project_owner_manager!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+/// Updating ports.
+const SYSTEM_MEMBER_OR_OWNER_ADMIN: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_admin!(),
+    ") or (",
+    project_owner_manager!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+
+const SYSTEM: &[&str] = &["system"];
+const SYSTEM_PROJECT: &[&str] = &["system", "project"];
+
+const GET: &str = "GET";
+const POST: &str = "POST";
+const PATCH: &str = "PATCH";
+const PUT: &str = "PUT";
+const DELETE: &str = "DELETE";
+
+/// Every rule Berth registers, in sample-file order.
+pub const DEFAULTS: &[RuleDefault] = &[
+    // Base rules, as Ironic registers them.
+    RuleDefault {
+        name: "admin_api",
+        check_str: "role:admin or role:administrator",
+        description: "Legacy rule for cloud admin access",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "public_api",
+        check_str: "is_public_api:True",
+        description: "Internal flag for public API routes",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "show_password",
+        check_str: "!",
+        description: "Show or mask secrets within node driver information in API responses. \
+                      This setting should be used with the utmost care as its use can present \
+                      a security risk.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "show_instance_secrets",
+        check_str: "!",
+        description: "Show or mask secrets within instance information in API responses. \
+                      This setting should be used with the utmost care as its use can present \
+                      a security risk.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "service_role",
+        check_str: "role:service and project_name:%(config.service_project_name)s",
+        description: "Rule to match service role usage with a service project, delineated as \
+                      a separate rule to enable customization.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_member",
+        check_str: "(project_domain_id:default or project_domain_id:None) and \
+                    (project_name:demo or project_name:baremetal)",
+        description: "May be used to restrict access to specific projects",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_observer",
+        check_str: "rule:is_member and (role:observer or role:baremetal_observer)",
+        description: "Read-only API access",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_admin",
+        check_str: "rule:admin_api or (rule:is_member and role:baremetal_admin)",
+        description: "Full read/write API access",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_node_owner",
+        check_str: "project_id:%(node.owner)s",
+        description: "Owner of node",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_node_lessee",
+        check_str: "project_id:%(node.lessee)s",
+        description: "Lessee of node",
+        operations: &[],
+        scope_types: &[],
+    },
+    // Named personas. Ironic keeps these as Python constants; Berth also
+    // registers them so operators can compose overrides with `rule:`.
+    RuleDefault {
+        name: "system_admin",
+        check_str: SYSTEM_ADMIN,
+        description: "Administrators of the whole deployment (system-scoped admin).",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "system_member",
+        check_str: SYSTEM_MEMBER,
+        description: "System-scoped members, or the service role in the service project.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "system_reader",
+        check_str: SYSTEM_READER,
+        description: "Read-only access to the whole deployment (system-scoped reader or \
+                      service).",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "project_admin",
+        check_str: PROJECT_ADMIN,
+        description: "Administrators of the project that owns the node.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "project_member",
+        check_str: PROJECT_MEMBER,
+        description: "Members of the project that owns or leases the node.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "project_reader",
+        check_str: PROJECT_READER,
+        description: "Readers of the project that owns or leases the node.",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "service_or_admin",
+        check_str: concat!(
+            "(",
+            system_admin!(),
+            ") or (",
+            system_service!(),
+            ") or rule:service_role"
+        ),
+        description: "System administrators or other OpenStack services.",
+        operations: &[],
+        scope_types: &[],
+    },
+    // Nodes.
+    RuleDefault {
+        name: "baremetal:node:create",
+        check_str: concat!("(", system_admin!(), ") or (", system_service!(), ")"),
+        description: "Create Node records",
+        operations: &[(POST, "/nodes")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:create:self_owned_node",
+        check_str: "(role:admin) or (role:service)",
+        description: "Create node records which will be tracked as owned by the associated \
+                      user project.",
+        operations: &[(POST, "/nodes")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:list",
+        check_str: API_READER,
+        description: "Retrieve multiple Node records, filtered by an explicit owner or the \
+                      client project_id",
+        operations: &[(GET, "/nodes"), (GET, "/nodes/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve multiple Node records",
+        operations: &[(GET, "/nodes"), (GET, "/nodes/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve a single Node record",
+        operations: &[(GET, "/nodes/{node_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:update",
+        check_str: SYSTEM_OR_PROJECT_MEMBER,
+        description: "Generalized update of node records",
+        operations: &[(PATCH, "/nodes/{node_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:delete",
+        check_str: SYSTEM_ADMIN,
+        description: "Delete Node records",
+        operations: &[(DELETE, "/nodes/{node_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:delete:self_owned_node",
+        check_str: PROJECT_ADMIN,
+        description: "Delete node records which are associated with the requesting project.",
+        operations: &[(DELETE, "/nodes/{node_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_power_state",
+        check_str: SYSTEM_OR_PROJECT_MEMBER,
+        description: "Change Node power status",
+        operations: &[(PUT, "/nodes/{node_ident}/states/power")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_provision_state",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Change Node provision status",
+        operations: &[(PUT, "/nodes/{node_ident}/states/provision")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    // Agent (IPA) endpoints: unauthenticated by design, like Ironic.
+    RuleDefault {
+        name: "baremetal:node:ipa_heartbeat",
+        check_str: "",
+        description: "Receive heartbeats from IPA ramdisk",
+        operations: &[(POST, "/heartbeat/{node_ident}")],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "baremetal:driver:ipa_lookup",
+        check_str: "",
+        description: "Access IPA ramdisk lookup endpoint",
+        operations: &[(GET, "/lookup")],
+        scope_types: &[],
+    },
+    // Ports.
+    RuleDefault {
+        name: "baremetal:port:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Port records",
+        operations: &[
+            (GET, "/ports/{port_id}"),
+            (GET, "/nodes/{node_ident}/ports"),
+            (GET, "/nodes/{node_ident}/ports/detail"),
+            (GET, "/portgroups/{portgroup_ident}/ports"),
+            (GET, "/portgroups/{portgroup_ident}/ports/detail"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:port:list",
+        check_str: API_READER,
+        description: "Retrieve multiple Port records, filtered by owner",
+        operations: &[(GET, "/ports"), (GET, "/ports/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:port:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve multiple Port records",
+        operations: &[(GET, "/ports"), (GET, "/ports/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:port:create",
+        check_str: SYSTEM_ADMIN_OR_OWNER_ADMIN,
+        description: "Create Port records",
+        operations: &[(POST, "/ports")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:port:delete",
+        check_str: SYSTEM_ADMIN_OR_OWNER_ADMIN,
+        description: "Delete Port records",
+        operations: &[(DELETE, "/ports/{port_id}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:port:update",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Update Port records",
+        operations: &[(PATCH, "/ports/{port_id}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    // Chassis: system scope only.
+    RuleDefault {
+        name: "baremetal:chassis:get",
+        check_str: SYSTEM_READER,
+        description: "Retrieve Chassis records",
+        operations: &[
+            (GET, "/chassis"),
+            (GET, "/chassis/detail"),
+            (GET, "/chassis/{chassis_id}"),
+        ],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:chassis:create",
+        check_str: SYSTEM_ADMIN,
+        description: "Create Chassis records",
+        operations: &[(POST, "/chassis")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:chassis:delete",
+        check_str: SYSTEM_ADMIN,
+        description: "Delete Chassis records",
+        operations: &[(DELETE, "/chassis/{chassis_id}")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:chassis:update",
+        check_str: SYSTEM_MEMBER,
+        description: "Update Chassis records",
+        operations: &[(PATCH, "/chassis/{chassis_id}")],
+        scope_types: SYSTEM,
+    },
+    // Drivers and conductors.
+    RuleDefault {
+        name: "baremetal:driver:get",
+        check_str: SYSTEM_READER,
+        description: "View list of available drivers",
+        operations: &[(GET, "/drivers"), (GET, "/drivers/{driver_name}")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:conductor:get",
+        check_str: SYSTEM_READER,
+        description: "Retrieve Conductor records",
+        operations: &[(GET, "/conductors"), (GET, "/conductors/{hostname}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+];
