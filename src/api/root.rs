@@ -1,0 +1,58 @@
+//! `GET /` and `GET /v1`: the version documents clients negotiate with.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::links::base_url;
+use super::microversion::{Version, MAX, MIN};
+use super::ApiState;
+
+fn version_object(base: &str) -> Value {
+    json!({
+        "id": "v1",
+        "links": [{"href": format!("{base}/v1/"), "rel": "self"}],
+        "status": "CURRENT",
+        "min_version": MIN.to_string(),
+        "version": MAX.to_string(),
+    })
+}
+
+pub async fn api_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
+    let base = base_url(&state, &req);
+    let version = version_object(&base);
+    HttpResponse::Ok().json(json!({
+        "name": "Berth Bare Metal API",
+        "description": "Berth makes bare-metal servers plug-and-play for OpenStack clouds; it speaks the Ironic Bare Metal API.",
+        "default_version": version,
+        "versions": [version],
+    }))
+}
+
+/// Collections Berth serves, with the version that introduced each. Only
+/// resources that exist are listed, so every link works.
+const COLLECTIONS: &[(&str, Version)] = &[("nodes", Version::new(1, 1))];
+
+pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
+    let base = base_url(&state, &req);
+    let requested = req.extensions().get::<Version>().copied().unwrap_or(MIN);
+    let mut doc = json!({
+        "id": "v1",
+        "links": [
+            {"href": format!("{base}/v1/"), "rel": "self"},
+            {"href": "https://docs.openstack.org/ironic/latest/contributor/webapi.html", "rel": "describedby", "type": "text/html"},
+        ],
+        "media_types": {"base": "application/json", "type": "application/vnd.openstack.ironic.v1+json"},
+        "version": version_object(&base),
+    });
+    for (name, since) in COLLECTIONS {
+        if requested.at_least(*since) {
+            doc[*name] = json!([
+                {"href": format!("{base}/v1/{name}/"), "rel": "self"},
+                {"href": format!("{base}/{name}/"), "rel": "bookmark"},
+            ]);
+        }
+    }
+    HttpResponse::Ok().json(doc)
+}
+
+use actix_web::HttpMessage;

@@ -1,0 +1,320 @@
+//! `/v1/nodes`: list, create and show (the rest of Ironic's node API grows here).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::views::{json_object, mask_secrets, timestamp};
+use crate::api::links::{base_url, resource_links};
+use crate::api::microversion::Version;
+use crate::api::middleware::{context_of, version_of};
+use crate::api::ApiState;
+use crate::auth::policy::owner_target;
+use crate::context::RequestContext;
+use crate::db::datastore::conductor::conductor_list_alive;
+use crate::db::datastore::node::{node_get, node_list, NodeFilter, NodeRow};
+use crate::error::{Error, Result};
+use crate::rpc::Target;
+
+/// `name` on nodes (and lookup by name).
+pub const NODE_NAME: Version = Version::new(1, 5);
+/// `available` replaces the `None` provision state of older versions.
+pub const AVAILABLE_STATE: Version = Version::new(1, 2);
+/// New nodes start in `enroll` instead of `available`.
+pub const ENROLL_ON_CREATE: Version = Version::new(1, 11);
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/nodes", web::get().to(list))
+        .route("/v1/nodes/", web::get().to(list))
+        .route("/v1/nodes", web::post().to(create))
+        .route("/v1/nodes/{ident}", web::get().to(show));
+}
+
+fn authorize(state: &ApiState, rule: &str, target: &Value, ctx: &RequestContext) -> Result<()> {
+    if state.policy.check(rule, target, &ctx.policy_credentials()) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "Access was denied to the following resource: {rule}"
+        )))
+    }
+}
+
+fn node_target(row: &NodeRow, ctx: &RequestContext) -> Value {
+    owner_target(
+        "node",
+        &ctx.policy_credentials(),
+        row.owner.as_deref(),
+        row.lessee.as_deref(),
+    )
+}
+
+fn shown_provision_state(row: &NodeRow, v: Version) -> Value {
+    if row.provision_state == "available" && !v.at_least(AVAILABLE_STATE) {
+        Value::Null
+    } else {
+        Value::String(row.provision_state.clone())
+    }
+}
+
+/// The short form used by `GET /v1/nodes`.
+fn list_view(row: &NodeRow, v: Version, base: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("uuid".into(), json!(row.uuid));
+    if v.at_least(NODE_NAME) {
+        m.insert("name".into(), json!(row.name));
+    }
+    m.insert("instance_uuid".into(), json!(row.instance_uuid));
+    m.insert("power_state".into(), json!(row.power_state));
+    m.insert("provision_state".into(), shown_provision_state(row, v));
+    m.insert("maintenance".into(), json!(row.maintenance));
+    m.insert("links".into(), resource_links(base, "nodes", &row.uuid));
+    Value::Object(m)
+}
+
+/// The full form used by show and create.
+fn detail_view(row: &NodeRow, v: Version, base: &str) -> Value {
+    let mut m = match list_view(row, v, base) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    m.insert("target_power_state".into(), json!(row.target_power_state));
+    m.insert(
+        "target_provision_state".into(),
+        json!(row.target_provision_state),
+    );
+    m.insert("maintenance_reason".into(), json!(row.maintenance_reason));
+    m.insert("last_error".into(), json!(row.last_error));
+    m.insert("reservation".into(), json!(row.reservation));
+    m.insert("driver".into(), json!(row.driver));
+    m.insert(
+        "driver_info".into(),
+        mask_secrets(json_object(&row.driver_info)),
+    );
+    m.insert(
+        "driver_internal_info".into(),
+        mask_secrets(json_object(&row.driver_internal_info)),
+    );
+    m.insert("properties".into(), json_object(&row.properties));
+    m.insert(
+        "instance_info".into(),
+        mask_secrets(json_object(&row.instance_info)),
+    );
+    m.insert("extra".into(), json_object(&row.extra));
+    m.insert("console_enabled".into(), json!(row.console_enabled));
+    m.insert(
+        "provision_updated_at".into(),
+        timestamp(row.provision_updated_at),
+    );
+    m.insert("created_at".into(), timestamp(Some(row.created_at)));
+    m.insert("updated_at".into(), timestamp(row.updated_at));
+    m.insert("chassis_uuid".into(), Value::Null);
+    m.insert(
+        "ports".into(),
+        json!([
+            {"href": format!("{base}/v1/nodes/{}/ports", row.uuid), "rel": "self"},
+            {"href": format!("{base}/nodes/{}/ports", row.uuid), "rel": "bookmark"},
+        ]),
+    );
+    Value::Object(m)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    marker: Option<String>,
+    provision_state: Option<String>,
+}
+
+async fn list(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let ctx = context_of(&req);
+    let v = version_of(&req);
+    let creds = ctx.policy_credentials();
+    authorize(&state, "baremetal:node:list", &creds, &ctx)?;
+    // Without list_all a project sees only the nodes it owns, as in Ironic.
+    let owner = if state
+        .policy
+        .check("baremetal:node:list_all", &creds, &creds)
+    {
+        None
+    } else {
+        Some(ctx.project_id.clone().ok_or_else(|| {
+            Error::Forbidden(
+                "Access was denied to the following resource: baremetal:node:list".into(),
+            )
+        })?)
+    };
+    let max = state.conf.api.max_limit as i64;
+    let limit = match query.limit {
+        Some(l) if l < 0 => {
+            return Err(Error::InvalidParameter("Limit must be positive".into()));
+        }
+        Some(0) | None => max,
+        Some(l) => l.min(max),
+    };
+    let marker = query.marker.clone();
+    let provision_state = query.provision_state.clone();
+    let rows = state
+        .datastore
+        .run(move |c| {
+            let after_id = match marker {
+                Some(m) => Some(node_get(c, &m)?.id),
+                None => None,
+            };
+            node_list(
+                c,
+                &NodeFilter {
+                    owner,
+                    provision_state,
+                    limit: Some(limit),
+                    after_id,
+                },
+            )
+        })
+        .await?;
+    let base = base_url(&state, &req);
+    let mut body =
+        json!({"nodes": rows.iter().map(|r| list_view(r, v, &base)).collect::<Vec<_>>()});
+    if rows.len() as i64 == limit {
+        if let Some(last) = rows.last() {
+            body["next"] = json!(format!(
+                "{base}/v1/nodes?limit={limit}&marker={}",
+                last.uuid
+            ));
+        }
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn show(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let ctx = context_of(&req);
+    let v = version_of(&req);
+    let ident = path.into_inner();
+    let ident = ident.strip_suffix(".json").unwrap_or(&ident).to_string();
+    if uuid::Uuid::parse_str(&ident).is_err() && !v.at_least(NODE_NAME) {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    let row = state.datastore.run(move |c| node_get(c, &ident)).await?;
+    // Ironic answers 404, not 403, for a node the caller may not see.
+    if authorize(&state, "baremetal:node:get", &node_target(&row, &ctx), &ctx).is_err() {
+        return Err(Error::NotFound(format!(
+            "Node {} could not be found.",
+            row.uuid
+        )));
+    }
+    Ok(HttpResponse::Ok().json(detail_view(&row, v, &base_url(&state, &req))))
+}
+
+/// Fields a create may carry, and the version that allows each.
+const CREATE_FIELDS: &[(&str, Version)] = &[
+    ("uuid", Version::new(1, 1)),
+    ("driver", Version::new(1, 1)),
+    ("driver_info", Version::new(1, 1)),
+    ("properties", Version::new(1, 1)),
+    ("extra", Version::new(1, 1)),
+    ("instance_info", Version::new(1, 1)),
+    ("name", NODE_NAME),
+];
+
+async fn create(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let ctx = context_of(&req);
+    let v = version_of(&req);
+    let body = body.into_inner();
+    let Value::Object(fields) = &body else {
+        return Err(Error::InvalidParameter(
+            "Schema error for node: body must be an object".into(),
+        ));
+    };
+    for key in fields.keys() {
+        match CREATE_FIELDS.iter().find(|(name, _)| name == key) {
+            None => {
+                return Err(Error::InvalidParameter(format!(
+                    "Schema error for node: Additional properties are not allowed ('{key}' was unexpected)"
+                )))
+            }
+            Some((_, since)) if !v.at_least(*since) => {
+                return Err(Error::NotAcceptable("Request not acceptable.".into()))
+            }
+            Some(_) => {}
+        }
+    }
+    // As Ironic: a project-scoped admin creates nodes owned by its project;
+    // everyone else needs baremetal:node:create and creates unowned nodes.
+    let creds = ctx.policy_credentials();
+    let self_owned = ctx.system_scope.is_none()
+        && ctx.project_id.is_some()
+        && state
+            .policy
+            .check("baremetal:node:create:self_owned_node", &creds, &creds);
+    let owner = if self_owned {
+        ctx.project_id.clone()
+    } else {
+        authorize(&state, "baremetal:node:create", &creds, &ctx)?;
+        None
+    };
+    let driver = fields
+        .get("driver")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Error::InvalidParameter("Schema error for node: 'driver' is a required property".into())
+        })?
+        .to_string();
+    // Ironic picks a conductor that has the driver; none means 400.
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let alive = state
+        .datastore
+        .run(move |c| conductor_list_alive(c, timeout))
+        .await?;
+    let host = alive
+        .iter()
+        .find(|c| {
+            c.hardware_types
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
+                .is_some_and(|t| t.contains(&driver))
+        })
+        .map(|c| c.hostname.clone())
+        .ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "No valid host was found. Reason: No conductor service registered which supports driver {driver} for conductor group \"\". Ensure the driver is valid and enabled."
+            ))
+        })?;
+    let mut node = body.clone();
+    node["owner"] = json!(owner);
+    node["initial_state"] = json!(if v.at_least(ENROLL_ON_CREATE) {
+        "enroll"
+    } else {
+        "available"
+    });
+    let created = state
+        .rpc
+        .call(
+            &Target::Conductor(host),
+            &ctx,
+            "create_node",
+            json!({"node": node}),
+            state.rpc_timeout(),
+        )
+        .await?;
+    let uuid = created
+        .get("uuid")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::Internal("create_node returned no uuid".into()))?
+        .to_string();
+    let row = state.datastore.run(move |c| node_get(c, &uuid)).await?;
+    let base = base_url(&state, &req);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("{base}/v1/nodes/{}", row.uuid)))
+        .json(detail_view(&row, v, &base)))
+}

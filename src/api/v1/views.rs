@@ -1,0 +1,84 @@
+//! Rendering helpers shared by resource views: timestamps, JSON columns and
+//! secret masking, all as Ironic renders them.
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value};
+
+/// Substrings of keys whose values are never shown (oslo's mask_dict_password).
+const SECRET_KEY_PARTS: &[&str] = &[
+    "password",
+    "pass",
+    "secret",
+    "token",
+    "private_key",
+    "key_passphrase",
+    "passphrase",
+    "configdrive",
+    "encryption_key",
+    "fernetkey",
+    "sslkey",
+    "pswd",
+];
+
+pub fn timestamp(t: Option<NaiveDateTime>) -> Value {
+    match t {
+        Some(t) => Value::String(t.and_utc().format("%Y-%m-%dT%H:%M:%S%:z").to_string()),
+        None => Value::Null,
+    }
+}
+
+/// A JSON column as an object (`{}` when empty, as Ironic does).
+pub fn json_object(raw: &Option<String>) -> Value {
+    raw.as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// Replaces every secret-looking value with `******`, recursively.
+pub fn mask_secrets(mut v: Value) -> Value {
+    mask_in_place(&mut v);
+    v
+}
+
+fn mask_in_place(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let lower = k.to_ascii_lowercase();
+                if SECRET_KEY_PARTS.iter().any(|p| lower.contains(p)) && !val.is_null() {
+                    *val = Value::String("******".into());
+                } else {
+                    mask_in_place(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_in_place),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks_nested_secrets_only() {
+        let v = mask_secrets(json!({"ipmi_address": "1.2.3.4", "ipmi_password": "x",
+                                    "nested": {"auth_token": "t"}, "list": [{"secret": 1}]}));
+        assert_eq!(v["ipmi_address"], "1.2.3.4");
+        assert_eq!(v["ipmi_password"], "******");
+        assert_eq!(v["nested"]["auth_token"], "******");
+        assert_eq!(v["list"][0]["secret"], "******");
+    }
+
+    #[test]
+    fn timestamps_carry_the_utc_offset() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+            .unwrap()
+            .and_hms_opt(3, 4, 5)
+            .unwrap();
+        assert_eq!(timestamp(Some(t)), json!("2026-01-02T03:04:05+00:00"));
+    }
+}

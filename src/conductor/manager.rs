@@ -1,0 +1,93 @@
+//! The conductor's RPC methods (Ironic's `ConductorManager`).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::conf::Config;
+use crate::context::RequestContext;
+use crate::db::datastore::node::{node_create, NewNode};
+use crate::db::DataStore;
+use crate::error::{Error, Result};
+
+pub struct ConductorManager {
+    pub conf: Arc<Config>,
+    pub datastore: DataStore,
+}
+
+impl ConductorManager {
+    pub fn new(conf: Arc<Config>, datastore: DataStore) -> Self {
+        ConductorManager { conf, datastore }
+    }
+
+    /// Validates and stores a new node; returns its uuid.
+    async fn create_node(&self, args: Value) -> Result<Value> {
+        let node = args
+            .get("node")
+            .cloned()
+            .ok_or_else(|| Error::InvalidParameter("create_node needs a node".into()))?;
+        let text = |k: &str| node.get(k).and_then(Value::as_str).map(str::to_string);
+        let blob = |k: &str| -> Result<Option<String>> {
+            match node.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v @ Value::Object(_)) => Ok(Some(v.to_string())),
+                Some(_) => Err(Error::InvalidParameter(format!(
+                    "Schema error for node: {k} must be an object"
+                ))),
+            }
+        };
+        let driver = text("driver").ok_or_else(|| {
+            Error::InvalidParameter("Schema error for node: 'driver' is a required property".into())
+        })?;
+        if !self.conf.default.enabled_hardware_types.contains(&driver) {
+            return Err(Error::InvalidParameter(format!(
+                "No valid host was found. Reason: No conductor service registered which supports driver {driver} for conductor group \"\". Ensure the driver is valid and enabled."
+            )));
+        }
+        let uuid = match text("uuid") {
+            Some(u) => uuid::Uuid::parse_str(&u)
+                .map_err(|_| Error::InvalidParameter(format!("Expected a UUID but received {u}.")))?
+                .to_string(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        let name = text("name");
+        if let Some(n) = &name {
+            if uuid::Uuid::parse_str(n).is_ok() || n.is_empty() || n.len() > 255 {
+                return Err(Error::InvalidParameter(format!(
+                    "Expected a logical name but received {n}."
+                )));
+            }
+        }
+        let new = NewNode {
+            uuid,
+            name,
+            driver,
+            driver_info: blob("driver_info")?,
+            properties: blob("properties")?,
+            extra: blob("extra")?,
+            instance_info: blob("instance_info")?,
+            provision_state: text("initial_state").unwrap_or_else(|| "enroll".into()),
+            power_state: None,
+            owner: text("owner"),
+            conductor_group: self.conf.conductor.conductor_group.clone(),
+            ..Default::default()
+        };
+        let row = self.datastore.run(move |c| node_create(c, new)).await?;
+        tracing::info!(node = %row.uuid, "node created");
+        Ok(json!({"uuid": row.uuid}))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::rpc::Handler for ConductorManager {
+    async fn handle(&self, ctx: RequestContext, method: &str, args: Value) -> Result<Value> {
+        let _ = &ctx;
+        match method {
+            "create_node" => self.create_node(args).await,
+            "ping" => Ok(json!({"host": self.conf.default.host})),
+            other => Err(Error::InvalidParameter(format!(
+                "Unsupported RPC method {other}"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! `[conductor]`: the conductor's liveness and grouping.
+
+use super::opt::{Group, Opt, OptKind};
+use super::values::Values;
+use crate::error::Result;
+
+pub const GROUP: Group = Group {
+    name: "conductor",
+    help: "",
+    opts: &[
+        Opt::new(
+            "heartbeat_interval",
+            OptKind::Int { min: Some(1), max: None },
+            "Seconds between conductor heart beats.",
+        )
+        .default("10"),
+        Opt::new(
+            "heartbeat_timeout",
+            OptKind::Int { min: Some(1), max: None },
+            "Maximum time (in seconds) since the last check-in of a conductor. A conductor is considered inactive when this time has been exceeded.",
+        )
+        .default("60"),
+        Opt::new(
+            "conductor_group",
+            OptKind::Str,
+            "Name of the conductor group to join. Can be up to 255 characters and is case insensitive.",
+        )
+        .default(""),
+        Opt::new(
+            "graceful_shutdown_timeout",
+            OptKind::Int { min: Some(0), max: None },
+            "Seconds to wait for running work to finish on shutdown.",
+        )
+        .default("60"),
+    ],
+};
+
+#[derive(Clone, Debug)]
+pub struct ConductorConf {
+    pub heartbeat_interval: u64,
+    pub heartbeat_timeout: u64,
+    pub conductor_group: String,
+    pub graceful_shutdown_timeout: u64,
+}
+
+impl ConductorConf {
+    pub(super) fn from_values(v: &Values) -> Result<Self> {
+        let g = &GROUP;
+        Ok(ConductorConf {
+            heartbeat_interval: v.int(g, "heartbeat_interval")?.unsigned_abs(),
+            heartbeat_timeout: v.int(g, "heartbeat_timeout")?.unsigned_abs(),
+            conductor_group: v.required_string(g, "conductor_group")?.to_lowercase(),
+            graceful_shutdown_timeout: v.int(g, "graceful_shutdown_timeout")?.unsigned_abs(),
+        })
+    }
+}

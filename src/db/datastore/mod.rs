@@ -1,0 +1,9 @@
+//! One file per resource; functions are named resource-first.
+
+pub mod conductor;
+pub mod node;
+
+/// Timestamps are stored in UTC without zone, as Ironic stores them.
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

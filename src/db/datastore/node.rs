@@ -1,0 +1,186 @@
+//! Nodes: Ironic's columns plus Berth's serial, roles and cluster.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::now;
+use crate::db::schema::nodes;
+use crate::db::DbConnection;
+use crate::error::{Error, Result};
+
+/// A row of `nodes`, exactly as stored (JSON fields are encoded text).
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = nodes)]
+pub struct NodeRow {
+    pub id: i32,
+    pub uuid: String,
+    pub name: Option<String>,
+    pub instance_uuid: Option<String>,
+    pub instance_name: Option<String>,
+    pub chassis_id: Option<i32>,
+    pub power_state: Option<String>,
+    pub target_power_state: Option<String>,
+    pub provision_state: String,
+    pub target_provision_state: Option<String>,
+    pub provision_updated_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub instance_info: Option<String>,
+    pub properties: Option<String>,
+    pub driver: String,
+    pub driver_info: Option<String>,
+    pub driver_internal_info: Option<String>,
+    pub clean_step: Option<String>,
+    pub deploy_step: Option<String>,
+    pub service_step: Option<String>,
+    pub raid_config: Option<String>,
+    pub target_raid_config: Option<String>,
+    pub reservation: Option<String>,
+    pub conductor_affinity: Option<i32>,
+    pub conductor_group: String,
+    pub maintenance: bool,
+    pub maintenance_reason: Option<String>,
+    pub fault: Option<String>,
+    pub console_enabled: bool,
+    pub inspection_started_at: Option<NaiveDateTime>,
+    pub inspection_finished_at: Option<NaiveDateTime>,
+    pub extra: Option<String>,
+    pub automated_clean: Option<bool>,
+    pub protected: bool,
+    pub protected_reason: Option<String>,
+    pub retired: bool,
+    pub retired_reason: Option<String>,
+    pub owner: Option<String>,
+    pub lessee: Option<String>,
+    pub allocation_id: Option<i32>,
+    pub description: Option<String>,
+    pub resource_class: Option<String>,
+    pub network_data: Option<String>,
+    pub boot_mode: Option<String>,
+    pub secure_boot: Option<bool>,
+    pub shard: Option<String>,
+    pub parent_node: Option<String>,
+    pub disable_power_off: bool,
+    pub bios_interface: Option<String>,
+    pub boot_interface: Option<String>,
+    pub console_interface: Option<String>,
+    pub deploy_interface: Option<String>,
+    pub firmware_interface: Option<String>,
+    pub inspect_interface: Option<String>,
+    pub management_interface: Option<String>,
+    pub network_interface: Option<String>,
+    pub power_interface: Option<String>,
+    pub raid_interface: Option<String>,
+    pub rescue_interface: Option<String>,
+    pub storage_interface: Option<String>,
+    pub vendor_interface: Option<String>,
+    pub serial: Option<String>,
+    pub roles: Option<String>,
+    pub cluster: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// What a create writes; everything else takes the column default.
+#[derive(Clone, Debug, Default, Insertable)]
+#[diesel(table_name = nodes)]
+pub struct NewNode {
+    pub uuid: String,
+    pub name: Option<String>,
+    pub driver: String,
+    pub driver_info: Option<String>,
+    pub properties: Option<String>,
+    pub extra: Option<String>,
+    pub instance_info: Option<String>,
+    pub provision_state: String,
+    pub power_state: Option<String>,
+    pub chassis_id: Option<i32>,
+    pub resource_class: Option<String>,
+    pub owner: Option<String>,
+    pub description: Option<String>,
+    pub conductor_group: String,
+    pub created_at: Option<NaiveDateTime>,
+}
+
+/// Filters of a node listing; `None` means "any".
+#[derive(Clone, Debug, Default)]
+pub struct NodeFilter {
+    pub owner: Option<String>,
+    pub provision_state: Option<String>,
+    pub limit: Option<i64>,
+    /// The id of the last row of the previous page.
+    pub after_id: Option<i32>,
+}
+
+pub fn node_create(conn: &mut DbConnection, mut new: NewNode) -> Result<NodeRow> {
+    new.created_at = Some(new.created_at.unwrap_or_else(now));
+    let uuid = new.uuid.clone();
+    conn.transaction(|c| {
+        diesel::insert_into(nodes::table)
+            .values(&new)
+            .execute(c)
+            .map_err(|e| match Error::from(e) {
+                Error::Conflict(_) => Error::Conflict(match &new.name {
+                    Some(name) => format!("A node with name {name} or UUID {uuid} already exists."),
+                    None => format!("A node with UUID {uuid} already exists."),
+                }),
+                other => other,
+            })?;
+        node_get_by_uuid(c, &uuid)
+    })
+}
+
+pub fn node_get_by_uuid(conn: &mut DbConnection, uuid: &str) -> Result<NodeRow> {
+    nodes::table
+        .filter(nodes::uuid.eq(uuid))
+        .select(NodeRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("Node {uuid} could not be found.")))
+}
+
+/// A UUID-shaped identifier is looked up as a UUID, anything else as a name,
+/// as Ironic does.
+pub fn node_get(conn: &mut DbConnection, ident: &str) -> Result<NodeRow> {
+    let found = if uuid::Uuid::parse_str(ident).is_ok() {
+        nodes::table
+            .filter(nodes::uuid.eq(ident))
+            .select(NodeRow::as_select())
+            .first(conn)
+            .optional()?
+    } else {
+        nodes::table
+            .filter(nodes::name.eq(ident))
+            .select(NodeRow::as_select())
+            .first(conn)
+            .optional()?
+    };
+    found.ok_or_else(|| Error::NotFound(format!("Node {ident} could not be found.")))
+}
+
+pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<NodeRow>> {
+    let mut q = nodes::table
+        .select(NodeRow::as_select())
+        .order(nodes::id.asc())
+        .into_boxed();
+    if let Some(owner) = &filter.owner {
+        q = q.filter(nodes::owner.eq(owner.clone()));
+    }
+    if let Some(state) = &filter.provision_state {
+        q = q.filter(nodes::provision_state.eq(state.clone()));
+    }
+    if let Some(after) = filter.after_id {
+        q = q.filter(nodes::id.gt(after));
+    }
+    if let Some(limit) = filter.limit {
+        q = q.limit(limit);
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn node_delete(conn: &mut DbConnection, uuid: &str) -> Result<()> {
+    let n = diesel::delete(nodes::table.filter(nodes::uuid.eq(uuid))).execute(conn)?;
+    if n == 0 {
+        return Err(Error::NotFound(format!("Node {uuid} could not be found.")));
+    }
+    Ok(())
+}

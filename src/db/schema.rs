@@ -1,0 +1,162 @@
+//! diesel's view of the tables in `migrations/`; both backends share it.
+//! Keep it in step with the migrations: the migration tests insert and read
+//! every table through it on SQLite and MariaDB.
+
+diesel::table! {
+    chassis (id) {
+        id -> Integer,
+        uuid -> Text,
+        extra -> Nullable<Text>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conductors (id) {
+        id -> Integer,
+        hostname -> Text,
+        online -> Bool,
+        conductor_group -> Text,
+        hardware_types -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    nodes (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Nullable<Text>,
+        instance_uuid -> Nullable<Text>,
+        instance_name -> Nullable<Text>,
+        chassis_id -> Nullable<Integer>,
+        power_state -> Nullable<Text>,
+        target_power_state -> Nullable<Text>,
+        provision_state -> Text,
+        target_provision_state -> Nullable<Text>,
+        provision_updated_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        instance_info -> Nullable<Text>,
+        properties -> Nullable<Text>,
+        driver -> Text,
+        driver_info -> Nullable<Text>,
+        driver_internal_info -> Nullable<Text>,
+        clean_step -> Nullable<Text>,
+        deploy_step -> Nullable<Text>,
+        service_step -> Nullable<Text>,
+        raid_config -> Nullable<Text>,
+        target_raid_config -> Nullable<Text>,
+        reservation -> Nullable<Text>,
+        conductor_affinity -> Nullable<Integer>,
+        conductor_group -> Text,
+        maintenance -> Bool,
+        maintenance_reason -> Nullable<Text>,
+        fault -> Nullable<Text>,
+        console_enabled -> Bool,
+        inspection_started_at -> Nullable<Timestamp>,
+        inspection_finished_at -> Nullable<Timestamp>,
+        extra -> Nullable<Text>,
+        automated_clean -> Nullable<Bool>,
+        protected -> Bool,
+        protected_reason -> Nullable<Text>,
+        retired -> Bool,
+        retired_reason -> Nullable<Text>,
+        owner -> Nullable<Text>,
+        lessee -> Nullable<Text>,
+        allocation_id -> Nullable<Integer>,
+        description -> Nullable<Text>,
+        resource_class -> Nullable<Text>,
+        network_data -> Nullable<Text>,
+        boot_mode -> Nullable<Text>,
+        secure_boot -> Nullable<Bool>,
+        shard -> Nullable<Text>,
+        parent_node -> Nullable<Text>,
+        disable_power_off -> Bool,
+        bios_interface -> Nullable<Text>,
+        boot_interface -> Nullable<Text>,
+        console_interface -> Nullable<Text>,
+        deploy_interface -> Nullable<Text>,
+        firmware_interface -> Nullable<Text>,
+        inspect_interface -> Nullable<Text>,
+        management_interface -> Nullable<Text>,
+        network_interface -> Nullable<Text>,
+        power_interface -> Nullable<Text>,
+        raid_interface -> Nullable<Text>,
+        rescue_interface -> Nullable<Text>,
+        storage_interface -> Nullable<Text>,
+        vendor_interface -> Nullable<Text>,
+        serial -> Nullable<Text>,
+        roles -> Nullable<Text>,
+        cluster -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ports (id) {
+        id -> Integer,
+        uuid -> Text,
+        address -> Text,
+        node_id -> Integer,
+        name -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        local_link_connection -> Nullable<Text>,
+        portgroup_id -> Nullable<Integer>,
+        pxe_enabled -> Bool,
+        internal_info -> Nullable<Text>,
+        physical_network -> Nullable<Text>,
+        is_smartnic -> Bool,
+        vendor -> Nullable<Text>,
+        category -> Nullable<Text>,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Integer,
+        uuid -> Text,
+        node_id -> Nullable<Integer>,
+        kind -> Text,
+        state -> Text,
+        request_id -> Nullable<Text>,
+        conductor -> Nullable<Text>,
+        params -> Nullable<Text>,
+        result -> Nullable<Text>,
+        error -> Nullable<Text>,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    task_log_lines (id) {
+        id -> Integer,
+        task_id -> Integer,
+        seq -> Integer,
+        level -> Text,
+        message -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(ports -> nodes (node_id));
+diesel::joinable!(task_log_lines -> tasks (task_id));
+diesel::joinable!(tasks -> nodes (node_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    chassis,
+    conductors,
+    nodes,
+    ports,
+    task_log_lines,
+    tasks
+);

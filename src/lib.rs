@@ -1,0 +1,51 @@
+//! Berth: bare-metal servers made plug-and-play for OpenStack clouds.
+//!
+//! # Map of the crate
+//!
+//! ```text
+//!   bin/berth-api ──┐        bin/berth (all-in-one: api + conductor, in-process RPC, SQLite)
+//!                   ▼                 │
+//!                 api ──── rpc ───────┼──► conductor ──► (drivers, later)
+//!                  │  \                │        │
+//!                  │   auth (keystone, │        │
+//!                  │   basic, policy)  │        │
+//!                  ▼                   ▼        ▼
+//!                          db (datastore, migrations)
+//!                                  ▲
+//!   bin/berth-dbsync ──────────────┘
+//! ```
+//!
+//! Layers and who may call whom:
+//! - `conf`: oslo-style options, declared once; everything receives a
+//!   `Config`, nothing reads a global.
+//! - `api`: actix-web, Ironic's wire format. Authorizes, validates, reads the
+//!   datastore or sends RPC; never touches hardware.
+//! - `auth`: token validation (Keystone, HTTP basic, noauth) and the
+//!   oslo.policy-compatible `policy` engine.
+//! - `rpc`: the versioned envelope and the API↔conductor transports (AMQP via
+//!   lapin, or in-process for the all-in-one binary).
+//! - `conductor`: RPC methods and the conductor's presence (heartbeat).
+//! - `db`: the only module that speaks SQL; one file per resource under
+//!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
+//! - `error`: the one error enum; `api::error` maps it to HTTP once.
+//! - `context`, `secret`: the request context carried everywhere, and a
+//!   wrapper that keeps secrets out of logs.
+//! - `service`: process wiring shared by the binaries (logging, signals).
+
+#[cfg(feature = "server")]
+pub mod api;
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod conductor;
+#[cfg(feature = "server")]
+pub mod conf;
+pub mod context;
+#[cfg(feature = "server")]
+pub mod db;
+pub mod error;
+#[cfg(feature = "server")]
+pub mod rpc;
+pub mod secret;
+#[cfg(feature = "server")]
+pub mod service;
