@@ -1,0 +1,110 @@
+//! Shared test harness: real-peer discovery and an in-process Berth.
+//!
+//! Real peers (MariaDB, RabbitMQ, Keystone) are started by
+//! `tools/peers/all.sh` and announced through `BERTH_TEST_*` variables. A
+//! test that needs a missing peer skips with a message, unless
+//! `BERTH_REQUIRE_PEERS=1` (the full suite), where it fails.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use berth::conductor::manager::ConductorManager;
+use berth::conductor::service::ConductorPresence;
+use berth::conf::Config;
+use berth::rpc::local::LocalTransport;
+
+/// The value of a peer variable, `None` to skip, or a panic when the full
+/// suite requires it.
+pub fn peer(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            if std::env::var("BERTH_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("{var} is not set but BERTH_REQUIRE_PEERS=1: start the peers with tools/peers/all.sh start");
+            }
+            eprintln!("SKIP: {var} is not set (run tools/run-tests.sh, or tools/peers/all.sh start and eval its env)");
+            None
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A Berth all-in-one (API + conductor, in-process RPC) on 127.0.0.1:<free port>.
+pub struct TestBerth {
+    pub base: String,
+    pub conf: Arc<Config>,
+    pub dir: tempfile::TempDir,
+    handle: actix_web::dev::ServerHandle,
+    rpc: Arc<LocalTransport>,
+    presence: Option<ConductorPresence>,
+}
+
+impl TestBerth {
+    /// `extra_ini` is appended to a config that points the database at a
+    /// fresh SQLite file unless it sets `[database]connection` itself.
+    pub async fn start(extra_ini: &str) -> TestBerth {
+        let dir = tempfile::tempdir().unwrap();
+        let ini = format!(
+            "[DEFAULT]\nhost = test-{}\nrpc_transport = none\nstate_path = {}\n{extra_ini}",
+            uuid::Uuid::new_v4().simple(),
+            dir.path().display()
+        );
+        let path = dir.path().join("berth.conf");
+        std::fs::write(&path, &ini).unwrap();
+        let conf = Config::from_sources(&[(path, ini)]).unwrap();
+        let conf = Arc::new(conf);
+        let url = conf.database.connection.expose().clone();
+        berth::db::migrate::upgrade(&url).unwrap();
+        let datastore = berth::db::DataStore::connect(&conf.database).unwrap();
+        let manager = Arc::new(ConductorManager::new(conf.clone(), datastore.clone()));
+        let rpc = Arc::new(LocalTransport::new(conf.default.host.clone(), manager));
+        let presence = ConductorPresence::start(conf.clone(), datastore.clone())
+            .await
+            .unwrap();
+        let state = Arc::new(
+            berth::api::ApiState::new(conf.clone(), datastore, rpc.clone()).unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = berth::api::server(state, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestBerth {
+            base: format!("http://127.0.0.1:{port}"),
+            conf,
+            dir,
+            handle,
+            rpc,
+            presence: Some(presence),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        self.rpc.shutdown().await;
+        if let Some(p) = self.presence.take() {
+            p.stop().await.unwrap();
+        }
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Decodes Ironic's double-encoded error body.
+pub async fn fault(resp: reqwest::Response) -> serde_json::Value {
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let inner = body["error_message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an Ironic error body: {body}"));
+    serde_json::from_str(inner).unwrap()
+}
