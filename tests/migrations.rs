@@ -1,0 +1,214 @@
+//! Migrations up → down → up on SQLite and on a real MariaDB, with the
+//! schema proven usable through the datastore after each upgrade, and
+//! `berth-dbsync upgrade|version` run as a process.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use berth::conf::Config;
+use berth::db::datastore::conductor::{conductor_list_alive, conductor_register};
+use berth::db::datastore::node::{node_create, node_get, node_list, NewNode, NodeFilter};
+use berth::db::{migrate, DataStore};
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+/// Writes and reads every kind of column through the shared diesel schema.
+async fn exercise(conn_str: &str) {
+    let conf = Config::from_ini(&format!("[database]\nconnection = {conn_str}\n")).unwrap();
+    let store = DataStore::connect(&conf.database).unwrap();
+    store.ping().await.unwrap();
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let u = uuid.clone();
+    let row = store
+        .run(move |c| {
+            node_create(
+                c,
+                NewNode {
+                    uuid: u,
+                    name: Some("node-0".into()),
+                    driver: "fake-hardware".into(),
+                    driver_info: Some(r#"{"ipmi_address": "198.18.0.10"}"#.into()),
+                    provision_state: "enroll".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(row.uuid, uuid);
+    assert!(!row.maintenance && !row.protected && !row.console_enabled);
+    assert_eq!(row.conductor_group, "");
+    let by_name = store.run(|c| node_get(c, "node-0")).await.unwrap();
+    assert_eq!(by_name.id, row.id);
+    // The unique name is enforced by the database itself.
+    let dup = store
+        .run(|c| {
+            node_create(
+                c,
+                NewNode {
+                    uuid: uuid::Uuid::new_v4().to_string(),
+                    name: Some("node-0".into()),
+                    driver: "fake-hardware".into(),
+                    provision_state: "enroll".into(),
+                    ..Default::default()
+                },
+            )
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, berth::error::Error::Conflict(_)), "{dup:?}");
+    let listed = store.run(|c| node_list(c, &NodeFilter::default())).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let types = vec!["fake-hardware".to_string()];
+    store
+        .run(move |c| conductor_register(c, "c1", "", &types, 60))
+        .await
+        .unwrap();
+    let alive = store.run(|c| conductor_list_alive(c, 60)).await.unwrap();
+    assert_eq!(alive.len(), 1);
+    assert_eq!(alive[0].hardware_types.as_deref(), Some(r#"["fake-hardware"]"#));
+}
+
+fn table_count_sqlite(path: &str) -> usize {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut c = diesel::SqliteConnection::establish(path).unwrap();
+    let r: N = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('nodes','ports','chassis','conductors','tasks','task_log_lines')",
+    )
+    .get_result(&mut c)
+    .unwrap();
+    r.n as usize
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_up_down_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("berth.sqlite");
+    let url = format!("sqlite:///{}", path.display());
+    let known = migrate::known_versions().unwrap();
+    assert!(!known.is_empty());
+
+    assert_eq!(migrate::version(&url).unwrap(), None);
+    assert_eq!(migrate::upgrade(&url).unwrap(), known);
+    assert_eq!(migrate::version(&url).unwrap().as_ref(), known.last());
+    assert_eq!(table_count_sqlite(path.to_str().unwrap()), 6);
+    exercise(&url).await;
+
+    let mut reverted = migrate::downgrade_all(&url).unwrap();
+    reverted.reverse();
+    assert_eq!(reverted, known);
+    assert_eq!(migrate::version(&url).unwrap(), None);
+    assert_eq!(table_count_sqlite(path.to_str().unwrap()), 0);
+
+    assert_eq!(migrate::upgrade(&url).unwrap(), known);
+    assert!(migrate::upgrade(&url).unwrap().is_empty(), "upgrade is idempotent");
+    exercise(&url).await;
+}
+
+/// A database of its own on the shared MariaDB, dropped at the end.
+struct MysqlDb {
+    server: String,
+    name: String,
+}
+
+impl MysqlDb {
+    fn create(server: &str) -> MysqlDb {
+        let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());
+        let mut c = diesel::MysqlConnection::establish(server).unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")).unwrap();
+        MysqlDb { server: server.to_string(), name }
+    }
+
+    /// oslo.db style, as operators write it.
+    fn url(&self) -> String {
+        let rest = self.server.trim_start_matches("mysql://").trim_end_matches('/');
+        format!("mysql+pymysql://{rest}/{}?charset=utf8", self.name)
+    }
+
+    fn tables(&self) -> usize {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut c = diesel::MysqlConnection::establish(&self.server).unwrap();
+        let r: N = diesel::sql_query(format!(
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = '{}' AND table_name <> '__diesel_schema_migrations'",
+            self.name
+        ))
+        .get_result(&mut c)
+        .unwrap();
+        r.n as usize
+    }
+}
+
+impl Drop for MysqlDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = diesel::MysqlConnection::establish(&self.server) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mariadb_up_down_up() {
+    let Some(server) = common::peer("BERTH_TEST_MYSQL_URL") else {
+        return;
+    };
+    let db = MysqlDb::create(&server);
+    let url = db.url();
+    let known = migrate::known_versions().unwrap();
+
+    assert_eq!(migrate::version(&url).unwrap(), None);
+    assert_eq!(migrate::upgrade(&url).unwrap(), known);
+    assert_eq!(db.tables(), 6);
+    exercise(&url).await;
+
+    migrate::downgrade_all(&url).unwrap();
+    assert_eq!(db.tables(), 0, "down.sql must drop everything up.sql made");
+    assert_eq!(migrate::version(&url).unwrap(), None);
+
+    assert_eq!(migrate::upgrade(&url).unwrap(), known);
+    exercise(&url).await;
+}
+
+#[test]
+fn dbsync_upgrade_and_version_as_a_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("berth.conf");
+    std::fs::write(
+        &conf,
+        format!("[database]\nconnection = sqlite:///{}/db/berth.sqlite\n", dir.path().display()),
+    )
+    .unwrap();
+    let dbsync = env!("CARGO_BIN_EXE_berth-dbsync");
+    let run = |arg: &str| {
+        let out = std::process::Command::new(dbsync)
+            .args(["--config-file", conf.to_str().unwrap(), arg])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{arg}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(run("version").trim(), "None");
+    let known = migrate::known_versions().unwrap();
+    assert!(run("upgrade").contains(&format!("Applied migration {}", known[0])));
+    assert!(run("upgrade").contains("already at the latest version"));
+    assert_eq!(run("version").trim(), known.last().unwrap());
+
+    // A bad option value stops it with the option named.
+    std::fs::write(&conf, "[database]\nmax_pool_size = many\n").unwrap();
+    let out = std::process::Command::new(dbsync)
+        .args(["--config-file", conf.to_str().unwrap(), "version"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max_pool_size") && err.contains("[database]"), "{err}");
+}
