@@ -11,6 +11,8 @@
 #     list (and of the venv's Python version) lets re-runs skip pip.
 #   * A check that cargo exists (the Rust toolchain must be preinstalled).
 #
+# --build-only installs just what compiling Berth needs (README command 1).
+#
 # Idempotent: a second run on a ready machine takes well under a second.
 
 set -euo pipefail
@@ -20,6 +22,13 @@ REQUIREMENTS=$TOOLS_DIR/requirements-test.txt
 BERTH_VENV=${BERTH_VENV:-$HOME/.cache/berth/venv}
 BERTH_PYTHON=${BERTH_PYTHON:-python3}
 STAMP=$BERTH_VENV/.berth-requirements.sha256
+
+# What building Berth needs (tools/run-berth.sh --build-only stops here).
+BUILD_PACKAGES=(
+    default-libmysqlclient-dev
+    pkg-config
+    libssl-dev
+)
 
 DEBIAN_PACKAGES=(
     rabbitmq-server
@@ -50,11 +59,11 @@ is_installed() {
 }
 
 install_debian_packages() {
-    local missing=() pkg
+    local missing=() pkg wanted=("$@")
     if ! command -v dpkg-query >/dev/null 2>&1; then
         die "dpkg-query not found: this script expects Debian 12"
     fi
-    for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    for pkg in "${wanted[@]}"; do
         if ! is_installed "$pkg"; then
             missing+=("$pkg")
         fi
@@ -122,7 +131,18 @@ check_cargo() {
     log "cargo: $("$cargo" --version)"
 }
 
-install_debian_packages
-install_venv
-check_cargo
+case "${1:-}" in
+    --build-only)
+        install_debian_packages "${BUILD_PACKAGES[@]}"
+        check_cargo
+        ;;
+    "")
+        install_debian_packages "${DEBIAN_PACKAGES[@]}"
+        install_venv
+        check_cargo
+        ;;
+    *)
+        die "usage: $0 [--build-only]"
+        ;;
+esac
 log "ok"

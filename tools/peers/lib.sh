@@ -123,7 +123,7 @@ tcp_port_states() {
 
 # tcp_listening PORT: some socket listens on PORT (state 0A). Poll this,
 # not a connect(), while waiting for a server: connecting to a port in the
-# ephemeral range (32768-60999, e.g. the AMQP port 35672) while nothing
+# ephemeral range (32768-60999; the AMQP default 16672 stays below it) while nothing
 # listens can make the kernel pick that same port as the source port; the
 # socket then connects to itself and blocks the real server's bind (seen
 # here: the broker died with eaddrinuse).

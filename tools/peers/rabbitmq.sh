@@ -5,7 +5,7 @@
 # Debian's RabbitMQ run directly from /usr/lib/rabbitmq/bin (not through the
 # /usr/sbin wrapper, which switches to the rabbitmq user and the system
 # cookie) as node berth-test@localhost, with:
-#   AMQP          127.0.0.1:${BERTH_AMQP_PORT:-35672}
+#   AMQP          127.0.0.1:${BERTH_AMQP_PORT:-16672}
 #   epmd          127.0.0.1:${BERTH_EPMD_PORT:-14369} (our own epmd)
 #   distribution  127.0.0.1:${BERTH_RABBITMQ_DIST_PORT:-14370}
 #   CLI dist      ports ${BERTH_RABBITMQ_CTL_PORT_MIN:-14371} .. +9
@@ -26,7 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PEER_NAME=rabbitmq
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
-AMQP_PORT=${BERTH_AMQP_PORT:-35672}
+AMQP_PORT=${BERTH_AMQP_PORT:-16672}
 EPMD_PORT=${BERTH_EPMD_PORT:-14369}
 DIST_PORT=${BERTH_RABBITMQ_DIST_PORT:-14370}
 CTL_PORT_MIN=${BERTH_RABBITMQ_CTL_PORT_MIN:-14371}

@@ -1,0 +1,359 @@
+//! Keystone auth, policy and catalog against a real Keystone (PyPI, SQLite,
+//! fernet) started by tools/peers/keystone.sh: token validation as
+//! keystonemiddleware does it, the reader/admin/project matrix, the token
+//! cache, and the `openstack` CLI finding Berth through the catalog.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{client, fault, TestBerth};
+use serde_json::{json, Value};
+
+struct Keystone {
+    url: String,
+    admin_password: String,
+}
+
+fn keystone() -> Option<Keystone> {
+    Some(Keystone {
+        url: common::peer("BERTH_TEST_KEYSTONE_URL")?,
+        admin_password: common::peer("BERTH_TEST_KEYSTONE_ADMIN_PASSWORD")?,
+    })
+}
+
+enum Scope {
+    System,
+    Project(&'static str),
+}
+
+impl Keystone {
+    async fn token(&self, user: &str, password: &str, scope: Scope) -> String {
+        let scope = match scope {
+            Scope::System => json!({"system": {"all": true}}),
+            Scope::Project(p) => json!({"project": {"name": p, "domain": {"id": "default"}}}),
+        };
+        let body = json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"id": "default"}, "password": password}}},
+            "scope": scope,
+        }});
+        let resp = client()
+            .post(format!("{}/auth/tokens", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201, "token for {user}");
+        resp.headers()["x-subject-token"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn revoke(&self, token: &str) {
+        let admin = self
+            .token("admin", &self.admin_password, Scope::System)
+            .await;
+        let resp = client()
+            .delete(format!("{}/auth/tokens", self.url))
+            .header("X-Auth-Token", admin)
+            .header("X-Subject-Token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 204);
+    }
+
+    fn berth_config(&self, cache_seconds: u64) -> String {
+        format!(
+            "[DEFAULT]\nauth_strategy = keystone\n[keystone_authtoken]\nauth_url = {}\nusername = berth\npassword = berth-service\nproject_name = service\ntoken_cache_time = {cache_seconds}\n",
+            self.url
+        )
+    }
+}
+
+async fn create_node(base: &str, token: &str) -> reqwest::Response {
+    client()
+        .post(format!("{base}/v1/nodes"))
+        .header("X-Auth-Token", token)
+        .json(&json!({"driver": "fake-hardware"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn list_nodes(base: &str, token: &str) -> (u16, Value) {
+    let resp = client()
+        .get(format!("{base}/v1/nodes"))
+        .header("X-Auth-Token", token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+fn uuids(list: &Value) -> Vec<String> {
+    list["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["uuid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_and_scopes_decide_what_a_token_may_do() {
+    let Some(ks) = keystone() else { return };
+    let berth = TestBerth::start(&ks.berth_config(300)).await;
+    let base = berth.base.clone();
+
+    // No token and a forged token: 401 with the Keystone challenge.
+    let resp = client()
+        .get(format!("{base}/v1/nodes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(resp.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Keystone uri="));
+    let (status, _) = list_nodes(&base, "gAAAAABforged-token").await;
+    assert_eq!(status, 401);
+
+    let admin = ks.token("admin", &ks.admin_password, Scope::System).await;
+    let reader_sys = ks.token("demo-reader", "demo-reader", Scope::System).await;
+    let reader_demo = ks
+        .token("demo-reader", "demo-reader", Scope::Project("demo"))
+        .await;
+    let member_demo = ks
+        .token("demo-member", "demo-member", Scope::Project("demo"))
+        .await;
+    let admin_demo = ks
+        .token("demo-admin", "demo-admin", Scope::Project("demo"))
+        .await;
+
+    // A system admin creates an unowned node.
+    let resp = create_node(&base, &admin).await;
+    assert_eq!(resp.status(), 201);
+    let system_node: Value = resp.json().await.unwrap();
+
+    // Readers may not write, whatever their scope: 403 with Ironic's text.
+    for token in [&reader_sys, &reader_demo, &member_demo] {
+        let resp = create_node(&base, token).await;
+        assert_eq!(resp.status(), 403);
+        assert_eq!(
+            fault(resp).await["faultstring"],
+            "Access was denied to the following resource: baremetal:node:create"
+        );
+    }
+
+    // A project admin creates a node its project owns (Ironic's self-owned rule).
+    let resp = create_node(&base, &admin_demo).await;
+    assert_eq!(resp.status(), 201);
+    let demo_node: Value = resp.json().await.unwrap();
+
+    // The system reader sees everything; the project reader only its own.
+    let (status, all) = list_nodes(&base, &reader_sys).await;
+    assert_eq!(status, 200);
+    let all = uuids(&all);
+    assert!(all.contains(&system_node["uuid"].as_str().unwrap().to_string()));
+    assert!(all.contains(&demo_node["uuid"].as_str().unwrap().to_string()));
+    let (status, own) = list_nodes(&base, &reader_demo).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        uuids(&own),
+        vec![demo_node["uuid"].as_str().unwrap().to_string()]
+    );
+
+    // A node the project cannot see is "not found", not "forbidden".
+    let resp = client()
+        .get(format!(
+            "{base}/v1/nodes/{}",
+            system_node["uuid"].as_str().unwrap()
+        ))
+        .header("X-Auth-Token", &reader_demo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    berth.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validated_tokens_are_cached_for_token_cache_time() {
+    let Some(ks) = keystone() else { return };
+    // Cached: a token revoked after its first use keeps working until the TTL.
+    let cached = TestBerth::start(&ks.berth_config(300)).await;
+    let uncached = TestBerth::start(&ks.berth_config(0)).await;
+    let t1 = ks.token("demo-reader", "demo-reader", Scope::System).await;
+    let t2 = ks.token("demo-reader", "demo-reader", Scope::System).await;
+    assert_eq!(list_nodes(&cached.base, &t1).await.0, 200);
+    assert_eq!(list_nodes(&uncached.base, &t2).await.0, 200);
+    ks.revoke(&t1).await;
+    ks.revoke(&t2).await;
+    assert_eq!(
+        list_nodes(&cached.base, &t1).await.0,
+        200,
+        "served from the cache"
+    );
+    assert_eq!(
+        list_nodes(&uncached.base, &t2).await.0,
+        401,
+        "asked Keystone again"
+    );
+    cached.stop().await;
+    uncached.stop().await;
+}
+
+/// Runs the real `openstack` CLI with only the given OS_* variables.
+fn openstack(bin: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(bin);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("OS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", std::env::temp_dir())
+        .envs(env.iter().copied())
+        .args(args);
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn openstack_cli_finds_berth_through_the_catalog() {
+    let Some(ks) = keystone() else { return };
+    let Some(cli) = common::peer("BERTH_TEST_OPENSTACK_BIN") else {
+        return;
+    };
+    let berth = TestBerth::start(&ks.berth_config(300)).await;
+    let admin_env = [
+        ("OS_AUTH_URL", ks.url.as_str()),
+        ("OS_IDENTITY_API_VERSION", "3"),
+        ("OS_USERNAME", "admin"),
+        ("OS_PASSWORD", ks.admin_password.as_str()),
+        ("OS_USER_DOMAIN_ID", "default"),
+        ("OS_SYSTEM_SCOPE", "all"),
+        ("OS_REGION_NAME", "RegionOne"),
+        ("OS_INTERFACE", "public"),
+    ];
+
+    // Register Berth: service type baremetal, name berth, three endpoints.
+    // Earlier runs' registrations are replaced, so the catalog has exactly one.
+    let (ok, out, err) = openstack(&cli, &admin_env, &["service", "list", "-f", "json"]);
+    assert!(ok, "{err}");
+    let services: Value = serde_json::from_str(&out).unwrap();
+    for s in services.as_array().unwrap() {
+        if s["Type"] == "baremetal" {
+            let (ok, _, err) = openstack(
+                &cli,
+                &admin_env,
+                &["service", "delete", s["ID"].as_str().unwrap()],
+            );
+            assert!(ok, "{err}");
+        }
+    }
+    let (ok, _, err) = openstack(
+        &cli,
+        &admin_env,
+        &[
+            "service",
+            "create",
+            "--name",
+            "berth",
+            "--description",
+            "Berth Bare Metal",
+            "baremetal",
+        ],
+    );
+    assert!(ok, "{err}");
+    for iface in ["public", "internal", "admin"] {
+        let (ok, _, err) = openstack(
+            &cli,
+            &admin_env,
+            &[
+                "endpoint",
+                "create",
+                "--region",
+                "RegionOne",
+                "baremetal",
+                iface,
+                &berth.base,
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+
+    // `openstack baremetal` through the catalog, no endpoint override: the
+    // client asks for 1.115, gets 406, reads /v1 and settles on Berth's max.
+    let (ok, out, err) = openstack(
+        &cli,
+        &admin_env,
+        &[
+            "baremetal",
+            "node",
+            "create",
+            "--driver",
+            "fake-hardware",
+            "-f",
+            "json",
+        ],
+    );
+    assert!(ok, "node create through the catalog failed: {err}");
+    let created: Value = serde_json::from_str(&out).unwrap();
+    let uuid = created["uuid"].as_str().unwrap().to_string();
+    let (ok, out, err) = openstack(
+        &cli,
+        &admin_env,
+        &["baremetal", "node", "list", "-f", "json"],
+    );
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["UUID"] == uuid.as_str() || n["uuid"] == uuid.as_str()),
+        "{out}"
+    );
+
+    // A reader is turned away by Berth's policy, and the CLI says why.
+    let reader_env = [
+        ("OS_AUTH_URL", ks.url.as_str()),
+        ("OS_IDENTITY_API_VERSION", "3"),
+        ("OS_USERNAME", "demo-reader"),
+        ("OS_PASSWORD", "demo-reader"),
+        ("OS_USER_DOMAIN_ID", "default"),
+        ("OS_SYSTEM_SCOPE", "all"),
+        ("OS_REGION_NAME", "RegionOne"),
+    ];
+    let (ok, _, err) = openstack(
+        &cli,
+        &reader_env,
+        &["baremetal", "node", "create", "--driver", "fake-hardware"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("baremetal:node:create") && err.contains("403"),
+        "{err}"
+    );
+
+    // Berth's own OSC plugin reaches the same service through the catalog.
+    let (ok, out, err) = openstack(
+        &cli,
+        &reader_env,
+        &["berth", "version", "show", "-f", "json"],
+    );
+    assert!(ok, "{err}");
+    let versions: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(versions[0]["ID"], "v1");
+    assert_eq!(versions[0]["Min Version"], "1.1");
+    berth.stop().await;
+}
