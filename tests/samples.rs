@@ -1,6 +1,8 @@
 //! The generated samples in etc/berth/ must match the declarations.
 //! Regenerate with `BERTH_UPDATE_SAMPLES=1 cargo test --test samples`.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 fn check(relative: &str, expected: String) {
@@ -23,7 +25,10 @@ fn berth_conf_sample_is_current() {
 
 #[test]
 fn policy_yaml_sample_is_current() {
-    check("etc/berth/policy.yaml.sample", berth::auth::policy::sample_yaml());
+    check(
+        "etc/berth/policy.yaml.sample",
+        berth::auth::policy::sample_yaml(),
+    );
 }
 
 #[test]
@@ -34,7 +39,9 @@ fn the_sample_itself_loads_with_no_warnings() {
     let uncommented: String = text
         .lines()
         .map(|l| match l.strip_prefix('#') {
-            Some(rest) if rest.contains(" = ") && !rest.contains("<None>") && !rest.starts_with(' ') => {
+            Some(rest)
+                if rest.contains(" = ") && !rest.contains("<None>") && !rest.starts_with(' ') =>
+            {
                 rest.to_string()
             }
             _ => l.to_string(),

@@ -27,7 +27,7 @@ pub enum Authenticator {
     /// Every caller is an admin, as Ironic's noauth.
     Noauth,
     HttpBasic(basic::BasicAuth),
-    Keystone(keystone::TokenValidator),
+    Keystone(Box<keystone::TokenValidator>),
 }
 
 /// The outcome of authentication: an identity, a 401, or an outage.
@@ -43,9 +43,9 @@ impl Authenticator {
             AuthStrategy::HttpBasic => Authenticator::HttpBasic(basic::BasicAuth::load(
                 std::path::Path::new(&conf.default.http_basic_auth_user_file),
             )?),
-            AuthStrategy::Keystone => {
-                Authenticator::Keystone(keystone::TokenValidator::new(&conf.keystone_authtoken)?)
-            }
+            AuthStrategy::Keystone => Authenticator::Keystone(Box::new(
+                keystone::TokenValidator::new(&conf.keystone_authtoken)?,
+            )),
         })
     }
 

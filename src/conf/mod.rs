@@ -167,17 +167,16 @@ impl Config {
                     ));
                     continue;
                 };
-                // Empty means "unset" for options without a default, as in oslo.
-                if !entry.value.is_empty() || opt.default.is_none() {
-                    if !entry.value.is_empty() {
-                        opt.validate(&entry.value).map_err(|why| {
-                            values::invalid(
-                                group,
-                                opt.name,
-                                &format!("{why} ({}:{})", path.display(), entry.line),
-                            )
-                        })?;
-                    }
+                // An empty value is not validated: it means "unset" for
+                // the typed getters, as an empty value does in oslo.config.
+                if !entry.value.is_empty() {
+                    opt.validate(&entry.value).map_err(|why| {
+                        values::invalid(
+                            group,
+                            opt.name,
+                            &format!("{why} ({}:{})", path.display(), entry.line),
+                        )
+                    })?;
                 }
                 values
                     .raw

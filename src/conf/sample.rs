@@ -11,7 +11,7 @@ pub fn render() -> String {
     for group in GROUPS {
         out.push_str(&format!("[{}]\n", group.name));
         if !group.help.is_empty() {
-            out.push_str("\n");
+            out.push('\n');
             for line in wrap(group.help) {
                 out.push_str(&format!("# {line}\n"));
             }

@@ -74,7 +74,7 @@ pub fn version(conn_str: &str) -> Result<Option<String>> {
         let applied = c.applied_migrations().map_err(migration_error)?;
         Ok(applied.iter().map(|v| v.to_string()).max())
     }
-    with_backend(conn_str, |c| run(c), |c| run(c))
+    with_backend(conn_str, run, run)
 }
 
 /// Versions shipped in this binary, oldest first (same list for both backends).
