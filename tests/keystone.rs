@@ -357,3 +357,34 @@ async fn openstack_cli_finds_berth_through_the_catalog() {
     assert_eq!(versions[0]["Min Version"], "1.1");
     berth.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn policy_yaml_overrides_the_defaults() {
+    let Some(ks) = keystone() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "\"baremetal:node:create\": \"role:reader and system_scope:all\"\n\"baremetal:node:list\": \"!\"\n",
+    )
+    .unwrap();
+    let berth = TestBerth::start(&format!(
+        "{}[oslo_policy]\npolicy_file = {}\n",
+        ks.berth_config(300),
+        policy.display()
+    ))
+    .await;
+    let reader = ks.token("demo-reader", "demo-reader", Scope::System).await;
+    let admin = ks.token("admin", &ks.admin_password, Scope::System).await;
+    assert_eq!(create_node(&berth.base, &reader).await.status(), 201);
+    assert_eq!(list_nodes(&berth.base, &admin).await.0, 403);
+    berth.stop().await;
+
+    // A policy file that does not parse stops the API from starting, naming the rule.
+    std::fs::write(&policy, "\"baremetal:node:get\": \"role:admin and (\"\n").unwrap();
+    let err = berth::auth::policy::Enforcer::load(Some(&policy))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("baremetal:node:get"), "{err}");
+}
