@@ -22,7 +22,10 @@ async fn version_documents_and_headers() {
     let root: Value = resp.json().await.unwrap();
     assert_eq!(root["default_version"]["min_version"], "1.1");
     assert_eq!(root["default_version"]["version"], MAX);
-    assert_eq!(root["default_version"]["links"][0]["href"], format!("{}/v1/", berth.base));
+    assert_eq!(
+        root["default_version"]["links"][0]["href"],
+        format!("{}/v1/", berth.base)
+    );
     assert_eq!(root["versions"][0], root["default_version"]);
 
     // Links follow the Host header, never the bind address.
@@ -36,31 +39,55 @@ async fn version_documents_and_headers() {
     let h = resp.headers().clone();
     assert_eq!(h["x-openstack-ironic-api-minimum-version"], "1.1");
     assert_eq!(h["x-openstack-ironic-api-maximum-version"], MAX);
-    assert_eq!(h["x-openstack-ironic-api-version"], "1.1", "no header means the minimum");
+    assert_eq!(
+        h["x-openstack-ironic-api-version"], "1.1",
+        "no header means the minimum"
+    );
     let v1: Value = resp.json().await.unwrap();
     assert_eq!(v1["id"], "v1");
     assert!(v1["media_types"].is_object());
-    assert_eq!(v1["nodes"][0]["href"], "http://berth.example.org:6385/v1/nodes/");
+    assert_eq!(
+        v1["nodes"][0]["href"],
+        "http://berth.example.org:6385/v1/nodes/"
+    );
 
-    let resp = http.get(format!("{}/v1", berth.base)).header(V, "latest").send().await.unwrap();
+    let resp = http
+        .get(format!("{}/v1", berth.base))
+        .header(V, "latest")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()[V], MAX);
 
     for (asked, needle, has_range) in [
         ("1.0", "minor version is not supported", true),
         ("1.999", "The supported version range is: [1.1, 1.1].", true),
         ("2.1", "Mutually exclusive versions requested", true),
-        ("abc", "Invalid value for X-OpenStack-Ironic-API-Version header", false),
+        (
+            "abc",
+            "Invalid value for X-OpenStack-Ironic-API-Version header",
+            false,
+        ),
     ] {
-        let resp = http.get(format!("{}/v1/nodes", berth.base)).header(V, asked).send().await.unwrap();
+        let resp = http
+            .get(format!("{}/v1/nodes", berth.base))
+            .header(V, asked)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 406, "{asked}");
         assert_eq!(
-            resp.headers().contains_key("x-openstack-ironic-api-maximum-version"),
+            resp.headers()
+                .contains_key("x-openstack-ironic-api-maximum-version"),
             has_range,
             "{asked}"
         );
         let inner = fault(resp).await;
         assert_eq!(inner["code"], 406);
-        assert!(inner["description"].as_str().unwrap().contains(needle), "{asked}: {inner}");
+        assert!(
+            inner["description"].as_str().unwrap().contains(needle),
+            "{asked}: {inner}"
+        );
     }
     berth.stop().await;
 }
@@ -71,8 +98,14 @@ async fn request_ids_errors_health_and_metrics() {
     let http = client();
 
     let resp = http.get(format!("{}/v1", berth.base)).send().await.unwrap();
-    let id = resp.headers()["x-openstack-request-id"].to_str().unwrap().to_string();
-    assert!(id.starts_with("req-") && uuid::Uuid::parse_str(&id[4..]).is_ok(), "{id}");
+    let id = resp.headers()["x-openstack-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        id.starts_with("req-") && uuid::Uuid::parse_str(&id[4..]).is_ok(),
+        "{id}"
+    );
     assert_eq!(resp.headers()["openstack-request-id"].to_str().unwrap(), id);
 
     let mine = format!("req-{}", uuid::Uuid::new_v4());
@@ -82,7 +115,10 @@ async fn request_ids_errors_health_and_metrics() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers()["x-openstack-request-id"].to_str().unwrap(), mine);
+    assert_eq!(
+        resp.headers()["x-openstack-request-id"].to_str().unwrap(),
+        mine
+    );
     let resp = http
         .get(format!("{}/v1", berth.base))
         .header("X-OpenStack-Request-Id", "not-a-request-id")
@@ -92,25 +128,51 @@ async fn request_ids_errors_health_and_metrics() {
     assert_ne!(resp.headers()["x-openstack-request-id"], "not-a-request-id");
 
     let missing = uuid::Uuid::new_v4();
-    let resp = http.get(format!("{}/v1/nodes/{missing}", berth.base)).send().await.unwrap();
+    let resp = http
+        .get(format!("{}/v1/nodes/{missing}", berth.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
-    assert!(resp.headers().contains_key("x-openstack-ironic-api-minimum-version"));
+    assert!(resp
+        .headers()
+        .contains_key("x-openstack-ironic-api-minimum-version"));
     let inner = fault(resp).await;
     assert_eq!(inner["faultcode"], "Client");
-    assert_eq!(inner["faultstring"], format!("Node {missing} could not be found."));
+    assert_eq!(
+        inner["faultstring"],
+        format!("Node {missing} could not be found.")
+    );
     assert!(inner["debuginfo"].is_null());
 
-    let resp = http.get(format!("{}/v1/nowhere", berth.base)).send().await.unwrap();
+    let resp = http
+        .get(format!("{}/v1/nowhere", berth.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     assert_eq!(fault(resp).await["title"], "Not Found");
 
-    let resp = http.get(format!("{}/healthcheck", berth.base)).send().await.unwrap();
+    let resp = http
+        .get(format!("{}/healthcheck", berth.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), "OK");
 
-    let text = http.get(format!("{}/metrics", berth.base)).send().await.unwrap().text().await.unwrap();
+    let text = http
+        .get(format!("{}/metrics", berth.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        text.contains("berth_api_requests_total{method=\"GET\",route=\"/v1/nodes/{ident}\",status=\"404\"} 1"),
+        text.contains(
+            "berth_api_requests_total{method=\"GET\",route=\"/v1/nodes/{ident}\",status=\"404\"} 1"
+        ),
         "{text}"
     );
     assert!(text.contains("# TYPE berth_api_request_duration_seconds histogram"));
@@ -123,16 +185,37 @@ async fn nodes_are_created_through_the_conductor_and_listed() {
     let http = client();
     let nodes = format!("{}/v1/nodes", berth.base);
 
-    let resp = http.post(&nodes).json(&json!({"driver": "fake-hardware", "bogus": 1})).send().await.unwrap();
+    let resp = http
+        .post(&nodes)
+        .json(&json!({"driver": "fake-hardware", "bogus": 1}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
-    assert!(fault(resp).await["faultstring"].as_str().unwrap().contains("'bogus' was unexpected"));
+    assert!(fault(resp).await["faultstring"]
+        .as_str()
+        .unwrap()
+        .contains("'bogus' was unexpected"));
 
-    let resp = http.post(&nodes).json(&json!({"driver": "agent_nope"})).send().await.unwrap();
+    let resp = http
+        .post(&nodes)
+        .json(&json!({"driver": "agent_nope"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
-    assert!(fault(resp).await["faultstring"].as_str().unwrap().starts_with("No valid host was found."));
+    assert!(fault(resp).await["faultstring"]
+        .as_str()
+        .unwrap()
+        .starts_with("No valid host was found."));
 
     // `name` arrives with 1.5; below it the request is not acceptable.
-    let resp = http.post(&nodes).json(&json!({"driver": "fake-hardware", "name": "n"})).send().await.unwrap();
+    let resp = http
+        .post(&nodes)
+        .json(&json!({"driver": "fake-hardware", "name": "n"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 406);
 
     let mut uuids = Vec::new();
@@ -146,20 +229,34 @@ async fn nodes_are_created_through_the_conductor_and_listed() {
         assert_eq!(resp.status(), 201);
         let location = resp.headers()["location"].to_str().unwrap().to_string();
         let node: Value = resp.json().await.unwrap();
-        assert_eq!(location, format!("{nodes}/{}", node["uuid"].as_str().unwrap()));
+        assert_eq!(
+            location,
+            format!("{nodes}/{}", node["uuid"].as_str().unwrap())
+        );
         assert_eq!(node["driver_info"]["ipmi_password"], "******");
         // Before 1.2 `available` is shown as null, and before 1.11 new nodes start there.
         assert!(node["provision_state"].is_null());
         uuids.push(node["uuid"].as_str().unwrap().to_string());
     }
 
-    let resp = http.get(format!("{nodes}/{}", uuids[1])).send().await.unwrap();
+    let resp = http
+        .get(format!("{nodes}/{}", uuids[1]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let shown: Value = resp.json().await.unwrap();
     assert_eq!(shown["driver_info"]["n"], 1);
     assert_eq!(shown["driver_info"]["ipmi_password"], "******");
 
-    let page: Value = http.get(format!("{nodes}?limit=2")).send().await.unwrap().json().await.unwrap();
+    let page: Value = http
+        .get(format!("{nodes}?limit=2"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(page["nodes"].as_array().unwrap().len(), 2);
     let next = page["next"].as_str().unwrap().to_string();
     assert!(next.contains(&format!("marker={}", uuids[1])), "{next}");
@@ -177,7 +274,11 @@ async fn keystone_mode_rejects_requests_without_a_token() {
     )
     .await;
     let http = client();
-    let resp = http.get(format!("{}/v1/nodes", berth.base)).send().await.unwrap();
+    let resp = http
+        .get(format!("{}/v1/nodes", berth.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     assert_eq!(
         resp.headers()["www-authenticate"],
@@ -189,7 +290,11 @@ async fn keystone_mode_rejects_requests_without_a_token() {
 
     // Version discovery stays public, as in Ironic.
     for path in ["/", "/v1", "/healthcheck"] {
-        let resp = http.get(format!("{}{path}", berth.base)).send().await.unwrap();
+        let resp = http
+            .get(format!("{}{path}", berth.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200, "{path}");
     }
     // Keystone unreachable with a token: 503, not a hang and not a 401.
@@ -207,7 +312,11 @@ async fn keystone_mode_rejects_requests_without_a_token() {
 async fn http_basic_mode_checks_the_htpasswd_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("htpasswd");
-    std::fs::write(&file, format!("admin:{}\n", bcrypt::hash("secret", 4).unwrap())).unwrap();
+    std::fs::write(
+        &file,
+        format!("admin:{}\n", bcrypt::hash("secret", 4).unwrap()),
+    )
+    .unwrap();
     let berth = TestBerth::start(&format!(
         "[DEFAULT]\nauth_strategy = http_basic\nhttp_basic_auth_user_file = {}\n",
         file.display()
@@ -217,10 +326,23 @@ async fn http_basic_mode_checks_the_htpasswd_file() {
     let nodes = format!("{}/v1/nodes", berth.base);
     let resp = http.get(&nodes).send().await.unwrap();
     assert_eq!(resp.status(), 401);
-    assert_eq!(resp.headers()["www-authenticate"], "Basic realm=\"Baremetal API\"");
-    let resp = http.get(&nodes).basic_auth("admin", Some("wrong")).send().await.unwrap();
+    assert_eq!(
+        resp.headers()["www-authenticate"],
+        "Basic realm=\"Baremetal API\""
+    );
+    let resp = http
+        .get(&nodes)
+        .basic_auth("admin", Some("wrong"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
-    let resp = http.get(&nodes).basic_auth("admin", Some("secret")).send().await.unwrap();
+    let resp = http
+        .get(&nodes)
+        .basic_auth("admin", Some("secret"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let resp = http
         .post(&nodes)
@@ -230,20 +352,31 @@ async fn http_basic_mode_checks_the_htpasswd_file() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 201);
-    assert_eq!(http.get(format!("{}/v1", berth.base)).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(format!("{}/v1", berth.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     berth.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_configuration_fails_at_start_naming_the_option() {
-    let err = berth::conf::Config::from_ini("[api]\nport = 99999\n").unwrap_err().to_string();
+    let err = berth::conf::Config::from_ini("[api]\nport = 99999\n")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("option port in group [api]"), "{err}");
     // http_basic without a readable user file fails when the API is built.
     let conf = berth::conf::Config::from_ini(
         "[DEFAULT]\nauth_strategy = http_basic\nhttp_basic_auth_user_file = /nonexistent/htpasswd\n",
     )
     .unwrap();
-    let err = berth::auth::Authenticator::from_config(&conf).unwrap_err().to_string();
+    let err = berth::auth::Authenticator::from_config(&conf)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("http_basic_auth_user_file"), "{err}");
 }
 
@@ -253,12 +386,24 @@ async fn invalid_configuration_fails_at_start_naming_the_option() {
 async fn api_ref_samples_are_real_responses() {
     let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
     let http = client();
-    for (path, sample) in [("/", "api-root-response.json"), ("/v1/", "api-v1-root-response.json")] {
-        let text = http.get(format!("{}{path}", berth.base)).send().await.unwrap().text().await.unwrap();
+    for (path, sample) in [
+        ("/", "api-root-response.json"),
+        ("/v1/", "api-v1-root-response.json"),
+    ] {
+        let text = http
+            .get(format!("{}{path}", berth.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let text = text.replace(&berth.base, "http://127.0.0.1:6385");
         let value: Value = serde_json::from_str(&text).unwrap();
         let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
-        let file = common::repo_root().join("api-ref/source/samples").join(sample);
+        let file = common::repo_root()
+            .join("api-ref/source/samples")
+            .join(sample);
         if std::env::var("BERTH_UPDATE_SAMPLES").as_deref() == Ok("1") {
             std::fs::write(&file, &pretty).unwrap();
         } else {

@@ -57,7 +57,10 @@ async fn exercise(conn_str: &str) {
         .await
         .unwrap_err();
     assert!(matches!(dup, berth::error::Error::Conflict(_)), "{dup:?}");
-    let listed = store.run(|c| node_list(c, &NodeFilter::default())).await.unwrap();
+    let listed = store
+        .run(|c| node_list(c, &NodeFilter::default()))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     let types = vec!["fake-hardware".to_string()];
     store
@@ -66,7 +69,10 @@ async fn exercise(conn_str: &str) {
         .unwrap();
     let alive = store.run(|c| conductor_list_alive(c, 60)).await.unwrap();
     assert_eq!(alive.len(), 1);
-    assert_eq!(alive[0].hardware_types.as_deref(), Some(r#"["fake-hardware"]"#));
+    assert_eq!(
+        alive[0].hardware_types.as_deref(),
+        Some(r#"["fake-hardware"]"#)
+    );
 }
 
 fn table_count_sqlite(path: &str) -> usize {
@@ -106,7 +112,10 @@ async fn sqlite_up_down_up() {
     assert_eq!(table_count_sqlite(path.to_str().unwrap()), 0);
 
     assert_eq!(migrate::upgrade(&url).unwrap(), known);
-    assert!(migrate::upgrade(&url).unwrap().is_empty(), "upgrade is idempotent");
+    assert!(
+        migrate::upgrade(&url).unwrap().is_empty(),
+        "upgrade is idempotent"
+    );
     exercise(&url).await;
 }
 
@@ -120,13 +129,20 @@ impl MysqlDb {
     fn create(server: &str) -> MysqlDb {
         let name = format!("berth_test_{}", uuid::Uuid::new_v4().simple());
         let mut c = diesel::MysqlConnection::establish(server).unwrap();
-        c.batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")).unwrap();
-        MysqlDb { server: server.to_string(), name }
+        c.batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+            .unwrap();
+        MysqlDb {
+            server: server.to_string(),
+            name,
+        }
     }
 
     /// oslo.db style, as operators write it.
     fn url(&self) -> String {
-        let rest = self.server.trim_start_matches("mysql://").trim_end_matches('/');
+        let rest = self
+            .server
+            .trim_start_matches("mysql://")
+            .trim_end_matches('/');
         format!("mysql+pymysql://{rest}/{}?charset=utf8", self.name)
     }
 
@@ -184,7 +200,10 @@ fn dbsync_upgrade_and_version_as_a_process() {
     let conf = dir.path().join("berth.conf");
     std::fs::write(
         &conf,
-        format!("[database]\nconnection = sqlite:///{}/db/berth.sqlite\n", dir.path().display()),
+        format!(
+            "[database]\nconnection = sqlite:///{}/db/berth.sqlite\n",
+            dir.path().display()
+        ),
     )
     .unwrap();
     let dbsync = env!("CARGO_BIN_EXE_berth-dbsync");
@@ -193,7 +212,11 @@ fn dbsync_upgrade_and_version_as_a_process() {
             .args(["--config-file", conf.to_str().unwrap(), arg])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{arg}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{arg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(run("version").trim(), "None");
@@ -210,5 +233,8 @@ fn dbsync_upgrade_and_version_as_a_process() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("max_pool_size") && err.contains("[database]"), "{err}");
+    assert!(
+        err.contains("max_pool_size") && err.contains("[database]"),
+        "{err}"
+    );
 }

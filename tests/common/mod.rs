@@ -66,9 +66,8 @@ impl TestBerth {
         let presence = ConductorPresence::start(conf.clone(), datastore.clone())
             .await
             .unwrap();
-        let state = Arc::new(
-            berth::api::ApiState::new(conf.clone(), datastore, rpc.clone()).unwrap(),
-        );
+        let state =
+            Arc::new(berth::api::ApiState::new(conf.clone(), datastore, rpc.clone()).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let server = berth::api::server(state, listener).unwrap();
