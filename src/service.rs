@@ -23,6 +23,27 @@ pub fn load_config() -> Result<(CommandLine, Config)> {
     Ok((cmd, conf))
 }
 
+/// What berth-api and berth-conductor both start from: the config, the
+/// datastore and the broker named by `[DEFAULT]transport_url`.
+pub fn server_setup(
+    binary: &str,
+) -> Result<(
+    std::sync::Arc<Config>,
+    crate::db::DataStore,
+    crate::rpc::amqp::AmqpConfig,
+)> {
+    let (_cmd, conf) = load_config()?;
+    init_logging(conf.default.debug);
+    let datastore = crate::db::DataStore::connect(&conf.database)?;
+    let url = conf.default.transport_url.as_ref().ok_or_else(|| {
+        crate::error::Error::InvalidParameter(format!(
+            "Option transport_url in group [DEFAULT] is required by {binary}"
+        ))
+    })?;
+    let amqp = crate::rpc::amqp::AmqpConfig::new(amqp_url(url.expose())?);
+    Ok((std::sync::Arc::new(conf), datastore, amqp))
+}
+
 /// Resolves when SIGINT or SIGTERM arrives.
 pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();

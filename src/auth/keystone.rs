@@ -34,19 +34,8 @@ struct CachedIdentity {
     valid_until: Instant,
 }
 
-/// What Keystone says about a token.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Identity {
-    pub user_id: Option<String>,
-    pub user_name: Option<String>,
-    pub user_domain_id: Option<String>,
-    pub project_id: Option<String>,
-    pub project_name: Option<String>,
-    pub project_domain_id: Option<String>,
-    pub domain_id: Option<String>,
-    pub roles: Vec<String>,
-    pub system_scope: Option<String>,
-}
+/// What Keystone says about a token: a context without a request id.
+type Identity = RequestContext;
 
 #[derive(Debug)]
 pub struct TokenValidator {
@@ -109,7 +98,7 @@ impl TokenValidator {
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
-        mut ctx: RequestContext,
+        ctx: RequestContext,
     ) -> Result<AuthOutcome> {
         let token = headers
             .get("X-Auth-Token")
@@ -129,17 +118,10 @@ impl TokenValidator {
                 None => return Ok(AuthOutcome::Rejected(self.challenge())),
             },
         };
-        ctx.user_id = identity.user_id;
-        ctx.user_name = identity.user_name;
-        ctx.user_domain_id = identity.user_domain_id;
-        ctx.project_id = identity.project_id;
-        ctx.project_name = identity.project_name;
-        ctx.project_domain_id = identity.project_domain_id;
-        ctx.domain_id = identity.domain_id;
-        ctx.roles = identity.roles;
-        ctx.system_scope = identity.system_scope;
-        ctx.is_admin = false;
-        Ok(AuthOutcome::Allowed(ctx))
+        Ok(AuthOutcome::Allowed(RequestContext {
+            request_id: ctx.request_id,
+            ..identity
+        }))
     }
 
     async fn cached(&self, token: &str) -> Option<Identity> {
@@ -311,7 +293,9 @@ impl TokenData {
         let remaining = self.remaining();
         let user = self.user.unwrap_or_default();
         let project = self.project;
-        let identity = Identity {
+        let identity = RequestContext {
+            request_id: String::new(),
+            is_admin: false,
             user_id: user.id,
             user_name: user.name,
             user_domain_id: user.domain.and_then(|d| d.id),

@@ -4,21 +4,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use anyhow::Context;
-use berth::rpc::amqp::{AmqpConfig, AmqpTransport};
+use berth::rpc::amqp::AmqpTransport;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (_cmd, conf) = berth::service::load_config().map_err(|e| anyhow::anyhow!("{e}"))?;
-    berth::service::init_logging(conf.default.debug);
-    let conf = Arc::new(conf);
-    let datastore = berth::db::DataStore::connect(&conf.database)?;
-    let url = conf
-        .default
-        .transport_url
-        .as_ref()
-        .context("[DEFAULT]transport_url is required by berth-api")?;
-    let transport =
-        AmqpTransport::connect(AmqpConfig::new(berth::service::amqp_url(url.expose())?)).await?;
+    let (conf, datastore, amqp) = berth::service::server_setup("berth-api")?;
+    let transport = AmqpTransport::connect(amqp).await?;
     let state = Arc::new(berth::api::ApiState::new(
         conf.clone(),
         datastore,
