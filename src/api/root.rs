@@ -30,7 +30,10 @@ pub async fn api_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpRespo
 
 /// Collections Berth serves, with the version that introduced each. Only
 /// resources that exist are listed, so every link works.
-const COLLECTIONS: &[(&str, Version)] = &[("nodes", Version::new(1, 1))];
+const COLLECTIONS: &[(&str, Version)] = &[
+    ("chassis", Version::new(1, 1)),
+    ("nodes", Version::new(1, 1)),
+];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {
     let base = base_url(&state, &req);

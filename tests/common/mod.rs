@@ -107,3 +107,62 @@ pub async fn fault(resp: reqwest::Response) -> serde_json::Value {
         .unwrap_or_else(|| panic!("not an Ironic error body: {body}"));
     serde_json::from_str(inner).unwrap()
 }
+
+/// Keeps an api-ref sample equal to a real response. UUIDs, timestamps and
+/// the test server's address are replaced by fixed values first, so the
+/// sample is stable; `BERTH_UPDATE_SAMPLES=1` rewrites the file.
+pub fn api_sample(file: &str, body: &serde_json::Value, base: &str) {
+    fn normalize(v: &mut serde_json::Value, base: &str, uuids: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                let mut out = s.replace(base, "http://127.0.0.1:6385");
+                for word in out
+                    .clone()
+                    .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+                {
+                    if word.len() == 36 && uuid::Uuid::parse_str(word).is_ok() {
+                        let n = match uuids.iter().position(|u| u == word) {
+                            Some(n) => n,
+                            None => {
+                                uuids.push(word.to_string());
+                                uuids.len() - 1
+                            }
+                        };
+                        out = out.replace(
+                            word,
+                            &format!(
+                                "{:08x}-0000-4000-8000-{:012x}",
+                                0x1ab2c3d4_u32 + n as u32,
+                                n + 1
+                            ),
+                        );
+                    }
+                }
+                if chrono::DateTime::parse_from_rfc3339(&out).is_ok() {
+                    out = "2026-11-23T10:00:00+00:00".into();
+                }
+                *s = out;
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().for_each(|i| normalize(i, base, uuids))
+            }
+            serde_json::Value::Object(map) => {
+                map.values_mut().for_each(|i| normalize(i, base, uuids))
+            }
+            _ => {}
+        }
+    }
+    let mut value = body.clone();
+    normalize(&mut value, base, &mut Vec::new());
+    let pretty = serde_json::to_string_pretty(&value).unwrap() + "\n";
+    let path = repo_root().join("api-ref/source/samples").join(file);
+    if std::env::var("BERTH_UPDATE_SAMPLES").as_deref() == Ok("1") {
+        std::fs::write(&path, &pretty).unwrap();
+    } else {
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            current == pretty,
+            "api-ref sample {file} is stale: BERTH_UPDATE_SAMPLES=1 cargo test"
+        );
+    }
+}

@@ -1,10 +1,13 @@
 //! `/v1/<resource>`: one file per resource.
 
+pub mod chassis;
+pub mod collection;
 pub mod nodes;
 pub mod views;
 
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    chassis::routes(cfg);
     nodes::routes(cfg);
 }

@@ -1,5 +1,6 @@
 //! One file per resource; functions are named resource-first.
 
+pub mod chassis;
 pub mod conductor;
 pub mod node;
 
