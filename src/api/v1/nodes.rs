@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use super::collection::{collection, Page, SortDir};
 use super::views::{json_object, mask_secrets, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
@@ -122,6 +123,8 @@ fn detail_view(row: &NodeRow, v: Version, base: &str) -> Value {
 pub struct ListQuery {
     limit: Option<i64>,
     marker: Option<String>,
+    sort_key: Option<String>,
+    sort_dir: Option<String>,
     provision_state: Option<String>,
 }
 
@@ -147,16 +150,22 @@ async fn list(
             )
         })?)
     };
-    let max = state.conf.api.max_limit as i64;
-    let limit = match query.limit {
-        Some(l) if l < 0 => {
-            return Err(Error::InvalidParameter("Limit must be positive".into()));
-        }
-        Some(0) | None => max,
-        Some(l) => l.min(max),
-    };
-    let marker = query.marker.clone();
+    // Sorting by other columns comes with the full node listing.
+    let page = Page::from_query(
+        query.limit,
+        query.marker.clone(),
+        query.sort_key.clone(),
+        query.sort_dir.clone(),
+        state.conf.api.max_limit,
+        &[],
+    )?;
+    if page.sort_dir != SortDir::Asc {
+        return Err(Error::InvalidParameter(
+            "Only sort_dir=asc is supported on nodes for now".into(),
+        ));
+    }
     let provision_state = query.provision_state.clone();
+    let (limit, marker) = (page.limit, page.marker.clone());
     let rows = state
         .datastore
         .run(move |c| {
@@ -176,17 +185,8 @@ async fn list(
         })
         .await?;
     let base = base_url(&state, &req);
-    let mut body =
-        json!({"nodes": rows.iter().map(|r| list_view(r, v, &base)).collect::<Vec<_>>()});
-    if rows.len() as i64 == limit {
-        if let Some(last) = rows.last() {
-            body["next"] = json!(format!(
-                "{base}/v1/nodes?limit={limit}&marker={}",
-                last.uuid
-            ));
-        }
-    }
-    Ok(HttpResponse::Ok().json(body))
+    let items = rows.iter().map(|r| list_view(r, v, &base)).collect();
+    Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, "nodes", &[])))
 }
 
 async fn show(
