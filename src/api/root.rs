@@ -33,6 +33,7 @@ pub async fn api_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpRespo
 const COLLECTIONS: &[(&str, Version)] = &[
     ("chassis", Version::new(1, 1)),
     ("nodes", Version::new(1, 1)),
+    ("ports", Version::new(1, 1)),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

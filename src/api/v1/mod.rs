@@ -3,6 +3,7 @@
 pub mod chassis;
 pub mod collection;
 pub mod nodes;
+pub mod ports;
 pub mod views;
 
 use actix_web::web;
@@ -10,4 +11,5 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     chassis::routes(cfg);
     nodes::routes(cfg);
+    ports::routes(cfg);
 }

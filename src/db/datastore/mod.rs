@@ -3,6 +3,7 @@
 pub mod chassis;
 pub mod conductor;
 pub mod node;
+pub mod port;
 
 /// Timestamps are stored in UTC without zone, as Ironic stores them.
 pub(crate) fn now() -> chrono::NaiveDateTime {
