@@ -27,6 +27,8 @@
 //! - `conductor`: RPC methods and the conductor's presence (heartbeat).
 //! - `db`: the only module that speaks SQL; one file per resource under
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
+//! - `states`: Ironic's provision state machine (the one transition table)
+//!   and power states; pure, shared by the API and the conductor.
 //! - `error`: the one error enum; `api::error` maps it to HTTP once.
 //! - `context`, `secret`: the request context carried everywhere, and a
 //!   wrapper that keeps secrets out of logs.
@@ -49,3 +51,4 @@ pub mod rpc;
 pub mod secret;
 #[cfg(feature = "server")]
 pub mod service;
+pub mod states;

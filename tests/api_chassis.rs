@@ -174,8 +174,8 @@ async fn openstack_baremetal_chassis_commands() {
     );
     let listed: Value =
         serde_json::from_str(&run(&["baremetal", "chassis", "list", "-f", "json"])).unwrap();
-    assert_eq!(listed[0]["UUID"], uuid.as_str());
-    assert_eq!(listed[0]["Description"], "rack A");
+    assert_eq!(common::cli_field(&listed[0], "uuid"), uuid.as_str());
+    assert_eq!(common::cli_field(&listed[0], "description"), "rack A");
     let shown: Value =
         serde_json::from_str(&run(&["baremetal", "chassis", "show", &uuid, "-f", "json"])).unwrap();
     assert_eq!(shown["description"], "rack A");

@@ -210,12 +210,8 @@ async fn openstack_baremetal_port_commands() {
     let (ok, out, err) = run(&["baremetal", "port", "list", "--node", &node, "-f", "json"]);
     assert!(ok, "{err}");
     let listed: Value = serde_json::from_str(&out).unwrap();
-    let first = &listed[0];
     assert_eq!(
-        first
-            .get("Address")
-            .or_else(|| first.get("address"))
-            .unwrap(),
+        common::cli_field(&listed[0], "address"),
         "52:54:00:12:34:56",
         "{out}"
     );

@@ -320,7 +320,7 @@ async fn openstack_cli_finds_berth_through_the_catalog() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n["UUID"] == uuid.as_str() || n["uuid"] == uuid.as_str()),
+            .any(|n| common::cli_field(n, "uuid") == uuid.as_str()),
         "{out}"
     );
 
@@ -353,8 +353,8 @@ async fn openstack_cli_finds_berth_through_the_catalog() {
     );
     assert!(ok, "{err}");
     let versions: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(versions[0]["ID"], "v1");
-    assert_eq!(versions[0]["Min Version"], "1.1");
+    assert_eq!(common::cli_field(&versions[0], "id"), "v1");
+    assert_eq!(common::cli_field(&versions[0], "min version"), "1.1");
     berth.stop().await;
 }
 

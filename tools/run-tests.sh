@@ -55,6 +55,8 @@ if [[ $quick -eq 0 ]]; then
     trap 'tools/peers/all.sh stop || true' EXIT
     tools/peers/all.sh start
     eval "$(tools/peers/all.sh env)"
+    # Real Ironic 39 in the venv, for the state machine comparison.
+    export BERTH_TEST_IRONIC_PYTHON=$BERTH_VENV/bin/python
     export BERTH_REQUIRE_PEERS=1
 
     step "install the OSC plugin into $BERTH_VENV"

@@ -11,6 +11,7 @@ pub mod links;
 pub mod metrics;
 pub mod microversion;
 pub mod middleware;
+pub mod patch;
 pub mod root;
 pub mod v1;
 

@@ -166,3 +166,16 @@ pub fn api_sample(file: &str, body: &serde_json::Value, base: &str) {
         );
     }
 }
+
+/// A field of an `openstack … -f json` row: OSC labels columns ("UUID")
+/// or uses attribute names ("uuid") depending on the command and version.
+pub fn cli_field<'a>(row: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    let wanted = name.to_ascii_lowercase().replace(' ', "_");
+    row.as_object()
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.to_ascii_lowercase().replace(' ', "_") == wanted)
+                .map(|(_, v)| v)
+        })
+        .unwrap_or(&serde_json::Value::Null)
+}
