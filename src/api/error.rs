@@ -10,8 +10,11 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) | Error::NodeLocked { .. } => StatusCode::CONFLICT,
-            Error::InvalidState(_) | Error::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            // Ironic's InvalidState is a conflict with the resource's state.
+            Error::Conflict(_) | Error::NodeLocked { .. } | Error::InvalidState(_) => {
+                StatusCode::CONFLICT
+            }
+            Error::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             Error::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,

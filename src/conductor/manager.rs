@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 
 use crate::conf::Config;
 use crate::context::RequestContext;
-use crate::db::datastore::node::{node_create, NewNode};
+use crate::db::datastore::node::{node_create, node_destroy, node_update, NewNode, NodeChanges};
 use crate::db::DataStore;
 use crate::error::{Error, Result};
+use crate::states::{ProvisionState, DELETE_ALLOWED_STATES};
 
 pub struct ConductorManager {
     pub conf: Arc<Config>,
@@ -78,12 +79,111 @@ impl ConductorManager {
     }
 }
 
+impl ConductorManager {
+    /// Applies validated field changes (the API has checked the patch).
+    async fn update_node(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let changes: NodeChangesArgs =
+            serde_json::from_value(args.get("changes").cloned().unwrap_or(Value::Null))
+                .map_err(|e| Error::InvalidParameter(format!("update_node: bad changes: {e}")))?;
+        if let Some(driver) = &changes.driver {
+            if !self.conf.default.enabled_hardware_types.contains(driver) {
+                return Err(Error::InvalidParameter(format!(
+                    "No valid host was found. Reason: No conductor service registered which supports driver {driver} for conductor group \"\". Ensure the driver is valid and enabled."
+                )));
+            }
+        }
+        let u = uuid.clone();
+        let row = self
+            .datastore
+            .run(move |c| node_update(c, &u, changes.into_changes()))
+            .await?;
+        tracing::info!(node = %row.uuid, "node updated");
+        Ok(json!({"uuid": row.uuid}))
+    }
+
+    async fn destroy_node(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let mut allowed: Vec<&'static str> =
+            DELETE_ALLOWED_STATES.iter().map(|s| s.as_str()).collect();
+        if self.conf.conductor.allow_deleting_available_nodes {
+            allowed.push(ProvisionState::Available.as_str());
+        }
+        let u = uuid.clone();
+        self.datastore
+            .run(move |c| node_destroy(c, &u, &allowed))
+            .await?;
+        tracing::info!(node = %uuid, "node deleted");
+        Ok(Value::Null)
+    }
+}
+
+fn arg_str(args: &Value, key: &str) -> Result<String> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| Error::InvalidParameter(format!("RPC argument {key} is missing")))
+}
+
+/// `update_node`'s wire form of `NodeChanges` (absent = unchanged).
+#[derive(serde::Deserialize, Default)]
+struct NodeChangesArgs {
+    #[serde(default, with = "double_option")]
+    name: Option<Option<String>>,
+    driver: Option<String>,
+    #[serde(default, with = "double_option")]
+    driver_info: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    extra: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    instance_info: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    instance_uuid: Option<Option<String>>,
+    #[serde(default, with = "double_option")]
+    properties: Option<Option<String>>,
+    maintenance: Option<bool>,
+    #[serde(default, with = "double_option")]
+    chassis_id: Option<Option<i32>>,
+}
+
+impl NodeChangesArgs {
+    fn into_changes(self) -> NodeChanges {
+        NodeChanges {
+            name: self.name,
+            driver: self.driver,
+            driver_info: self.driver_info,
+            extra: self.extra,
+            instance_info: self.instance_info,
+            instance_uuid: self.instance_uuid,
+            properties: self.properties,
+            maintenance: self.maintenance,
+            chassis_id: self.chassis_id,
+            ..Default::default()
+        }
+    }
+}
+
+/// Tells "absent" from "null" for optional columns.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
 #[async_trait::async_trait]
 impl crate::rpc::Handler for ConductorManager {
     async fn handle(&self, ctx: RequestContext, method: &str, args: Value) -> Result<Value> {
         let _ = &ctx;
         match method {
             "create_node" => self.create_node(args).await,
+            "update_node" => self.update_node(args).await,
+            "destroy_node" => self.destroy_node(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"

@@ -27,6 +27,12 @@ pub const GROUP: Group = Group {
         )
         .default(""),
         Opt::new(
+            "allow_deleting_available_nodes",
+            OptKind::Bool,
+            "Allow deleting nodes which are in state 'available'.",
+        )
+        .default("true"),
+        Opt::new(
             "graceful_shutdown_timeout",
             OptKind::Int { min: Some(0), max: None },
             "Seconds to wait for running work to finish on shutdown.",
@@ -41,6 +47,7 @@ pub struct ConductorConf {
     pub heartbeat_timeout: u64,
     pub conductor_group: String,
     pub graceful_shutdown_timeout: u64,
+    pub allow_deleting_available_nodes: bool,
 }
 
 impl ConductorConf {
@@ -51,6 +58,7 @@ impl ConductorConf {
             heartbeat_timeout: v.int(g, "heartbeat_timeout")?.unsigned_abs(),
             conductor_group: v.required_string(g, "conductor_group")?.to_lowercase(),
             graceful_shutdown_timeout: v.int(g, "graceful_shutdown_timeout")?.unsigned_abs(),
+            allow_deleting_available_nodes: v.bool(g, "allow_deleting_available_nodes")?,
         })
     }
 }

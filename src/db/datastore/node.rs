@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::now;
-use crate::db::schema::nodes;
+use crate::db::schema::{nodes, ports};
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 
@@ -177,10 +177,111 @@ pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<Nod
     Ok(q.load(conn)?)
 }
 
-pub fn node_delete(conn: &mut DbConnection, uuid: &str) -> Result<()> {
-    let n = diesel::delete(nodes::table.filter(nodes::uuid.eq(uuid))).execute(conn)?;
-    if n == 0 {
-        return Err(Error::NotFound(format!("Node {uuid} could not be found.")));
+/// Fields a node update may set; `None` leaves a column alone,
+/// `Some(None)` clears it.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = nodes)]
+pub struct NodeChanges {
+    pub name: Option<Option<String>>,
+    pub driver: Option<String>,
+    pub driver_info: Option<Option<String>>,
+    pub extra: Option<Option<String>>,
+    pub instance_info: Option<Option<String>>,
+    pub instance_uuid: Option<Option<String>>,
+    pub properties: Option<Option<String>>,
+    pub maintenance: Option<bool>,
+    pub maintenance_reason: Option<Option<String>>,
+    pub chassis_id: Option<Option<i32>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Why a guarded write touched no row: gone, or held by a conductor.
+fn explain_miss(conn: &mut DbConnection, uuid: &str) -> Error {
+    match node_get_by_uuid(conn, uuid) {
+        Ok(row) => match row.reservation {
+            Some(host) => Error::NodeLocked {
+                node: row.uuid,
+                host,
+            },
+            None => Error::Conflict(format!("Node {uuid} changed during the update; retry.")),
+        },
+        Err(e) => e,
     }
-    Ok(())
+}
+
+/// Writes `changes` unless a conductor holds the node's reservation.
+pub fn node_update(
+    conn: &mut DbConnection,
+    uuid: &str,
+    mut changes: NodeChanges,
+) -> Result<NodeRow> {
+    changes.updated_at = Some(now());
+    let name = changes.name.clone().flatten();
+    let instance = changes.instance_uuid.clone().flatten();
+    conn.transaction(|c| {
+        let n = diesel::update(
+            nodes::table
+                .filter(nodes::uuid.eq(uuid))
+                .filter(nodes::reservation.is_null()),
+        )
+        .set(&changes)
+        .execute(c)
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict(_) => match (&name, &instance) {
+                (Some(n), _) => Error::Conflict(format!("A node with name {n} already exists.")),
+                (None, Some(i)) => Error::Conflict(format!(
+                    "Instance {i} is already associated with a node, it cannot be associated with this other node {uuid}"
+                )),
+                _ => Error::Conflict(format!("Node {uuid} conflicts with another node.")),
+            },
+            other => other,
+        })?;
+        if n == 0 {
+            return Err(explain_miss(c, uuid));
+        }
+        node_get_by_uuid(c, uuid)
+    })
+}
+
+/// Deletes a node and its ports, if `allowed` says its state permits it
+/// (or it is in maintenance) and no conductor holds it.
+pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Result<()> {
+    conn.transaction(|c| {
+        let row = node_get_by_uuid(c, uuid)?;
+        if let Some(host) = row.reservation.clone() {
+            return Err(Error::NodeLocked { node: row.uuid, host });
+        }
+        if !row.maintenance {
+            if let Some(instance) = &row.instance_uuid {
+                return Err(Error::InvalidState(format!(
+                    "Node {uuid} is associated with instance {instance}."
+                )));
+            }
+        }
+        if row.protected {
+            return Err(Error::Forbidden(format!(
+                "Node {uuid} is protected and cannot be undeployed, rebuilt or deleted"
+            )));
+        }
+        if !row.maintenance && !allowed.contains(&row.provision_state.as_str()) {
+            let listed: Vec<String> = allowed.iter().map(|s| format!("'{s}'")).collect();
+            return Err(Error::InvalidState(format!(
+                "Can not delete node \"{uuid}\" while it is in provision state \"{}\". Valid provision states to perform deletion are: \"({})\", or set the node into maintenance mode",
+                row.provision_state,
+                listed.join(", ")
+            )));
+        }
+        diesel::delete(ports::table.filter(ports::node_id.eq(row.id))).execute(c)?;
+        // Guarded again so a reservation taken meanwhile wins.
+        let n = diesel::delete(
+            nodes::table
+                .filter(nodes::id.eq(row.id))
+                .filter(nodes::reservation.is_null()),
+        )
+        .execute(c)?;
+        if n == 0 {
+            return Err(explain_miss(c, uuid));
+        }
+        Ok(())
+    })
 }
