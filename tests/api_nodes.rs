@@ -337,3 +337,30 @@ async fn openstack_baremetal_node_set_unset_delete() {
     assert!(!ok);
     berth.stop().await;
 }
+
+/// The api-ref's node samples are these real responses.
+#[tokio::test(flavor = "multi_thread")]
+async fn node_api_ref_samples() {
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    let http = client();
+    let base = berth.base.clone();
+    let request = json!({"driver": "ipmi", "driver_info": {"ipmi_address": "198.18.0.10", "ipmi_username": "admin", "ipmi_password": "secret"}});
+    common::api_sample("node-create-request.json", &request, &base);
+    let node = create(&http, &base, request).await;
+    common::api_sample("node-create-response.json", &node, &base);
+    let uuid = node["uuid"].as_str().unwrap();
+    let list: Value = http
+        .get(format!("{base}/v1/nodes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    common::api_sample("nodes-list-response.json", &list, &base);
+    let ops = json!([{"op": "add", "path": "/properties/cpus", "value": 8}, {"op": "replace", "path": "/extra", "value": {"rack": "r1"}}]);
+    common::api_sample("node-update-request.json", &ops, &base);
+    let updated: Value = patch(&http, &base, uuid, ops).await.json().await.unwrap();
+    common::api_sample("node-update-response.json", &updated, &base);
+    berth.stop().await;
+}
