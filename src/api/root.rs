@@ -32,6 +32,7 @@ pub async fn api_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpRespo
 /// resources that exist are listed, so every link works.
 const COLLECTIONS: &[(&str, Version)] = &[
     ("chassis", Version::new(1, 1)),
+    ("drivers", Version::new(1, 1)),
     ("nodes", Version::new(1, 1)),
     ("ports", Version::new(1, 1)),
 ];

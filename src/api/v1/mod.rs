@@ -2,6 +2,7 @@
 
 pub mod chassis;
 pub mod collection;
+pub mod drivers;
 pub mod nodes;
 pub mod ports;
 pub mod views;
@@ -10,6 +11,7 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     chassis::routes(cfg);
+    drivers::routes(cfg);
     nodes::routes(cfg);
     ports::routes(cfg);
 }
