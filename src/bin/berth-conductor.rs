@@ -10,11 +10,12 @@ use berth::rpc::amqp::AmqpServer;
 async fn main() -> anyhow::Result<()> {
     let (conf, datastore, amqp) = berth::service::server_setup("berth-conductor")?;
     let manager = Arc::new(ConductorManager::new(conf.clone(), datastore.clone()));
-    let server = AmqpServer::start(amqp, conf.default.host.clone(), manager).await?;
+    let server = AmqpServer::start(amqp, conf.default.host.clone(), manager.clone()).await?;
     let presence = ConductorPresence::start(conf.clone(), datastore).await?;
     berth::service::shutdown_signal().await;
     tracing::info!("stopping conductor");
     server.shutdown().await;
+    manager.shutdown().await;
     presence.stop().await?;
     Ok(())
 }

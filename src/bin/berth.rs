@@ -46,7 +46,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let datastore = berth::db::DataStore::connect(&conf.database)?;
     let manager = Arc::new(ConductorManager::new(conf.clone(), datastore.clone()));
-    let rpc = Arc::new(LocalTransport::new(conf.default.host.clone(), manager));
+    let rpc = Arc::new(LocalTransport::new(
+        conf.default.host.clone(),
+        manager.clone(),
+    ));
     let presence = ConductorPresence::start(conf.clone(), datastore.clone()).await?;
     let state = Arc::new(berth::api::ApiState::new(
         conf.clone(),
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         _ = berth::service::shutdown_signal() => handle.stop(true).await,
     }
     rpc.shutdown().await;
+    manager.shutdown().await;
     presence.stop().await?;
     Ok(())
 }

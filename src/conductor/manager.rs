@@ -9,16 +9,56 @@ use crate::context::RequestContext;
 use crate::db::datastore::node::{node_create, node_destroy, node_update, NewNode, NodeChanges};
 use crate::db::DataStore;
 use crate::error::{Error, Result};
-use crate::states::{ProvisionState, DELETE_ALLOWED_STATES};
+use crate::rpc::TaskTracker;
+use crate::states::{PowerState, ProvisionState, Verb, DELETE_ALLOWED_STATES};
+
+use super::{power, provision};
 
 pub struct ConductorManager {
     pub conf: Arc<Config>,
     pub datastore: DataStore,
+    /// Background work (provisioning steps); shutdown waits for it.
+    pub tracker: TaskTracker,
 }
 
 impl ConductorManager {
     pub fn new(conf: Arc<Config>, datastore: DataStore) -> Self {
-        ConductorManager { conf, datastore }
+        ConductorManager {
+            conf,
+            datastore,
+            tracker: TaskTracker::default(),
+        }
+    }
+
+    /// Stops taking new background work and waits for what runs.
+    pub async fn shutdown(&self) {
+        self.tracker.close();
+        self.tracker.wait_idle().await;
+    }
+
+    async fn do_provisioning_action(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let verb: Verb = arg_str(&args, "target")?
+            .parse()
+            .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
+        provision::start(
+            &self.datastore,
+            &self.tracker,
+            &self.conf.default.host,
+            &uuid,
+            verb,
+        )
+        .await?;
+        Ok(Value::Null)
+    }
+
+    async fn change_node_power_state(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let target: PowerState = arg_str(&args, "target")?
+            .parse()
+            .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
+        power::change(&self.datastore, &self.conf.default.host, &uuid, target).await?;
+        Ok(Value::Null)
     }
 
     /// Validates and stores a new node; returns its uuid.
@@ -184,6 +224,8 @@ impl crate::rpc::Handler for ConductorManager {
             "create_node" => self.create_node(args).await,
             "update_node" => self.update_node(args).await,
             "destroy_node" => self.destroy_node(args).await,
+            "do_provisioning_action" => self.do_provisioning_action(args).await,
+            "change_node_power_state" => self.change_node_power_state(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"

@@ -189,7 +189,7 @@ pub(crate) async fn dispatch(
 /// Owns every task an RPC server spawns, so shutdown can wait for them
 /// (no detached work).
 #[derive(Clone, Default)]
-pub(crate) struct TaskTracker {
+pub struct TaskTracker {
     inner: Arc<TrackerInner>,
 }
 
@@ -212,7 +212,7 @@ impl Drop for TrackerToken {
 
 impl TaskTracker {
     /// Spawn `fut` unless the tracker is closed; returns whether it was spawned.
-    pub(crate) fn spawn<F>(&self, fut: F) -> bool
+    pub fn spawn<F>(&self, fut: F) -> bool
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -229,16 +229,16 @@ impl TaskTracker {
     }
 
     /// Refuse new tasks from now on.
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
     }
 
-    pub(crate) fn running(&self) -> usize {
+    pub fn running(&self) -> usize {
         self.inner.running.load(Ordering::Acquire)
     }
 
     /// Wait until no tracked task runs.
-    pub(crate) async fn wait_idle(&self) {
+    pub async fn wait_idle(&self) {
         loop {
             let idle = self.inner.idle.notified();
             if self.running() == 0 {

@@ -41,6 +41,7 @@ pub struct TestBerth {
     pub dir: tempfile::TempDir,
     handle: actix_web::dev::ServerHandle,
     rpc: Arc<LocalTransport>,
+    manager: Arc<ConductorManager>,
     presence: Option<ConductorPresence>,
 }
 
@@ -62,7 +63,10 @@ impl TestBerth {
         berth::db::migrate::upgrade(&url).unwrap();
         let datastore = berth::db::DataStore::connect(&conf.database).unwrap();
         let manager = Arc::new(ConductorManager::new(conf.clone(), datastore.clone()));
-        let rpc = Arc::new(LocalTransport::new(conf.default.host.clone(), manager));
+        let rpc = Arc::new(LocalTransport::new(
+            conf.default.host.clone(),
+            manager.clone(),
+        ));
         let presence = ConductorPresence::start(conf.clone(), datastore.clone())
             .await
             .unwrap();
@@ -79,6 +83,7 @@ impl TestBerth {
             dir,
             handle,
             rpc,
+            manager,
             presence: Some(presence),
         }
     }
@@ -86,6 +91,7 @@ impl TestBerth {
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
         self.rpc.shutdown().await;
+        self.manager.shutdown().await;
         if let Some(p) = self.presence.take() {
             p.stop().await.unwrap();
         }

@@ -36,7 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Ironic picks a conductor that has the driver; none means 400.
-async fn pick_conductor(state: &ApiState, driver: &str) -> Result<String> {
+pub(crate) async fn pick_conductor(state: &ApiState, driver: &str) -> Result<String> {
     let timeout = state.conf.conductor.heartbeat_timeout;
     let alive = state
         .datastore

@@ -285,3 +285,125 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         Ok(())
     })
 }
+
+/// Takes the node's lock for `host` (Ironic's `reservation`); a node held
+/// by anyone is `NodeLocked`.
+pub fn node_reserve(conn: &mut DbConnection, uuid: &str, host: &str) -> Result<NodeRow> {
+    conn.transaction(|c| {
+        let n = diesel::update(
+            nodes::table
+                .filter(nodes::uuid.eq(uuid))
+                .filter(nodes::reservation.is_null()),
+        )
+        .set(nodes::reservation.eq(host))
+        .execute(c)?;
+        if n == 0 {
+            return Err(explain_miss(c, uuid));
+        }
+        node_get_by_uuid(c, uuid)
+    })
+}
+
+/// Drops `host`'s lock; a lock held by someone else is left alone.
+pub fn node_release(conn: &mut DbConnection, uuid: &str, host: &str) -> Result<()> {
+    diesel::update(
+        nodes::table
+            .filter(nodes::uuid.eq(uuid))
+            .filter(nodes::reservation.eq(host)),
+    )
+    .set(nodes::reservation.eq(None::<String>))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// One provision state change, written only if the node is still in
+/// `from` and still reserved by `host` (the only writer of provision_state).
+#[derive(Clone, Debug, Default)]
+pub struct ProvisionWrite {
+    pub from: String,
+    pub to: String,
+    pub target: Option<String>,
+    /// `Some(None)` clears `last_error`.
+    pub last_error: Option<Option<String>>,
+    pub power_state: Option<Option<String>>,
+    /// Undeploy forgets the instance, as Ironic does.
+    pub clear_instance: bool,
+}
+
+pub fn node_set_provision_state(
+    conn: &mut DbConnection,
+    uuid: &str,
+    host: &str,
+    w: &ProvisionWrite,
+) -> Result<NodeRow> {
+    conn.transaction(|c| {
+        let at = now();
+        let scope = nodes::table
+            .filter(nodes::uuid.eq(uuid))
+            .filter(nodes::reservation.eq(host))
+            .filter(nodes::provision_state.eq(&w.from));
+        let n = diesel::update(scope)
+            .set((
+                nodes::provision_state.eq(&w.to),
+                nodes::target_provision_state.eq(&w.target),
+                nodes::provision_updated_at.eq(at),
+                nodes::updated_at.eq(at),
+            ))
+            .execute(c)?;
+        if n == 0 {
+            return Err(Error::Conflict(format!(
+                "Node {uuid} is no longer in state \"{}\" or not reserved by {host}",
+                w.from
+            )));
+        }
+        let only_node = nodes::table.filter(nodes::uuid.eq(uuid));
+        if let Some(err) = &w.last_error {
+            diesel::update(only_node)
+                .set(nodes::last_error.eq(err))
+                .execute(c)?;
+        }
+        if let Some(power) = &w.power_state {
+            diesel::update(only_node)
+                .set(nodes::power_state.eq(power))
+                .execute(c)?;
+        }
+        if w.clear_instance {
+            diesel::update(only_node)
+                .set((
+                    nodes::instance_uuid.eq(None::<String>),
+                    nodes::instance_info.eq(None::<String>),
+                ))
+                .execute(c)?;
+        }
+        node_get_by_uuid(c, uuid)
+    })
+}
+
+/// Power bookkeeping under `host`'s reservation.
+pub fn node_set_power_state(
+    conn: &mut DbConnection,
+    uuid: &str,
+    host: &str,
+    power_state: Option<&str>,
+    target_power_state: Option<&str>,
+    last_error: Option<&str>,
+) -> Result<()> {
+    let n = diesel::update(
+        nodes::table
+            .filter(nodes::uuid.eq(uuid))
+            .filter(nodes::reservation.eq(host)),
+    )
+    .set((
+        nodes::power_state.eq(power_state),
+        nodes::target_power_state.eq(target_power_state),
+        nodes::last_error.eq(last_error),
+        nodes::updated_at.eq(now()),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::Conflict(format!(
+            "Node {uuid} is not reserved by {host}"
+        )));
+    }
+    Ok(())
+}
