@@ -7,5 +7,6 @@
 pub mod manager;
 pub mod power;
 pub mod provision;
+pub mod recovery;
 pub mod service;
 pub mod task;

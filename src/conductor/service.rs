@@ -31,6 +31,10 @@ impl ConductorPresence {
                 .await?;
         }
         tracing::info!(%host, "conductor registered");
+        let recovered = super::recovery::recover_after_restart(&datastore, &host).await?;
+        if recovered > 0 {
+            tracing::warn!(%host, recovered, "released nodes this conductor held before it stopped");
+        }
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let interval = Duration::from_secs(conf.conductor.heartbeat_interval);
         let hb_store = datastore.clone();

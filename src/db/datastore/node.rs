@@ -407,3 +407,12 @@ pub fn node_set_power_state(
     }
     Ok(())
 }
+
+/// Nodes whose lock `host` holds (after a crash: locks nobody will free).
+pub fn node_list_reserved_by(conn: &mut DbConnection, host: &str) -> Result<Vec<NodeRow>> {
+    Ok(nodes::table
+        .filter(nodes::reservation.eq(host))
+        .select(NodeRow::as_select())
+        .order(nodes::id.asc())
+        .load(conn)?)
+}
