@@ -136,24 +136,9 @@ async fn openstack_baremetal_chassis_commands() {
     };
     let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
     let run = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(&cli);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("OS_") {
-                cmd.env_remove(k);
-            }
-        }
-        let out = cmd
-            .env("HOME", std::env::temp_dir())
-            .args(["--os-auth-type", "none", "--os-endpoint", &berth.base])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        let (ok, out, err) = common::openstack_noauth(&cli, &berth.base, args);
+        assert!(ok, "{args:?}: {err}");
+        out
     };
     let created: Value = serde_json::from_str(&run(&[
         "baremetal",

@@ -163,25 +163,7 @@ async fn openstack_baremetal_port_commands() {
     let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
     let http = client();
     let node = new_node(&http, &berth.base).await;
-    let run = |args: &[&str]| {
-        let mut cmd = std::process::Command::new(&cli);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("OS_") {
-                cmd.env_remove(k);
-            }
-        }
-        let out = cmd
-            .env("HOME", std::env::temp_dir())
-            .args(["--os-auth-type", "none", "--os-endpoint", &berth.base])
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let run = |args: &[&str]| common::openstack_noauth(&cli, &berth.base, args);
     let (ok, out, err) = run(&[
         "baremetal",
         "port",

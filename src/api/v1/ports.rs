@@ -3,7 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::collection::{collection, requested_fields, select_fields, Page, SortDir};
+use super::collection::{
+    checked_uuid, collection, requested_fields, select_fields, Page, ShowQuery, SortDir,
+};
 use super::views::{json_object, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::middleware::{context_of, version_of};
@@ -207,18 +209,6 @@ async fn detail(
         "ports/detail",
         &echo_args(&q),
     )))
-}
-
-fn checked_uuid(raw: &str) -> Result<String> {
-    let raw = raw.strip_suffix(".json").unwrap_or(raw);
-    uuid::Uuid::parse_str(raw)
-        .map(|_| raw.to_string())
-        .map_err(|_| Error::InvalidParameter(format!("Expected a UUID but received {raw}.")))
-}
-
-#[derive(serde::Deserialize)]
-pub struct ShowQuery {
-    fields: Option<String>,
 }
 
 async fn show(
