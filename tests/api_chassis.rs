@@ -164,6 +164,21 @@ async fn openstack_baremetal_chassis_commands() {
     let shown: Value =
         serde_json::from_str(&run(&["baremetal", "chassis", "show", &uuid, "-f", "json"])).unwrap();
     assert_eq!(shown["description"], "rack A");
+    run(&[
+        "baremetal",
+        "chassis",
+        "set",
+        &uuid,
+        "--description",
+        "rack B",
+        "--extra",
+        "pdu=p1",
+    ]);
+    run(&["baremetal", "chassis", "unset", &uuid, "--extra", "row"]);
+    let shown: Value =
+        serde_json::from_str(&run(&["baremetal", "chassis", "show", &uuid, "-f", "json"])).unwrap();
+    assert_eq!(shown["description"], "rack B");
+    assert_eq!(shown["extra"], json!({"pdu": "p1"}));
     run(&["baremetal", "chassis", "delete", &uuid]);
     let listed: Value =
         serde_json::from_str(&run(&["baremetal", "chassis", "list", "-f", "json"])).unwrap();

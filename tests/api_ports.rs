@@ -115,6 +115,31 @@ async fn ports_crud_filters_and_errors() {
     assert_eq!(resp.status(), 400);
 
     let p1_uuid = p1["uuid"].as_str().unwrap();
+    // JSON Patch: the MAC is normalized, a taken MAC is a conflict.
+    let resp = http
+        .patch(format!("{url}/{p1_uuid}"))
+        .json(&json!([{"op": "replace", "path": "/address", "value": "52:54:00:AA:00:0F"}, {"op": "add", "path": "/extra/switch", "value": "sw1"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let patched: Value = resp.json().await.unwrap();
+    assert_eq!(patched["address"], "52:54:00:aa:00:0f");
+    assert_eq!(patched["extra"]["switch"], "sw1");
+    let resp = http
+        .patch(format!("{url}/{p1_uuid}"))
+        .json(&json!([{"op": "replace", "path": "/address", "value": "52:54:00:aa:00:02"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    let resp = http
+        .patch(format!("{url}/{p1_uuid}"))
+        .json(&json!([{"op": "replace", "path": "/address", "value": "52:54:00:aa:00:01"}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
     let shown: Value = http
         .get(format!("{url}/{p1_uuid}"))
         .send()

@@ -12,7 +12,8 @@ use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
 use crate::api::ApiState;
 use crate::db::datastore::chassis::{
-    chassis_create, chassis_delete, chassis_get, chassis_list, ChassisRow, CHASSIS_SORT_KEYS,
+    chassis_create, chassis_delete, chassis_get, chassis_list, chassis_update, ChassisRow,
+    CHASSIS_SORT_KEYS,
 };
 use crate::error::{Error, Result};
 
@@ -25,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/chassis", web::post().to(create))
         .route("/v1/chassis/detail", web::get().to(detail))
         .route("/v1/chassis/{uuid}", web::get().to(show))
+        .route("/v1/chassis/{uuid}", web::patch().to(update))
         .route("/v1/chassis/{uuid}", web::delete().to(delete));
 }
 
@@ -246,4 +248,55 @@ async fn delete(
         .run(move |c| chassis_delete(c, &uuid))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What a chassis PATCH may name, in Ironic's order.
+const PATCH_ALLOWED_FIELDS: &[&str] = &["uuid", "extra", "description"];
+
+async fn update(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    authorize(&state, &req, "baremetal:chassis:update")?;
+    let uuid = checked_uuid(&path)?;
+    let ops = crate::api::patch::parse_patch(&body, false)?;
+    let u = uuid.clone();
+    let row = state.datastore.run(move |c| chassis_get(c, &u)).await?;
+    let doc = json!({
+        "uuid": row.uuid,
+        "extra": json_object(&row.extra),
+        "description": row.description,
+    });
+    let patched = crate::api::patch::apply_patch(&doc, &ops, PATCH_ALLOWED_FIELDS)?;
+    if patched["uuid"] != doc["uuid"] {
+        return Err(Error::InvalidParameter(
+            "The uuid of a chassis cannot be changed.".into(),
+        ));
+    }
+    let description =
+        match &patched["description"] {
+            Value::Null => None,
+            Value::String(d) if d.chars().count() <= 255 => Some(d.clone()),
+            _ => return Err(Error::InvalidParameter(
+                "Schema error for chassis: description must be a string of at most 255 characters"
+                    .into(),
+            )),
+        };
+    let extra = match &patched["extra"] {
+        Value::Null => None,
+        Value::Object(m) if m.is_empty() => None,
+        v @ Value::Object(_) => Some(v.to_string()),
+        _ => {
+            return Err(Error::InvalidParameter(
+                "Schema error for chassis: extra must be an object".into(),
+            ))
+        }
+    };
+    let row = state
+        .datastore
+        .run(move |c| chassis_update(c, &uuid, description, extra))
+        .await?;
+    Ok(HttpResponse::Ok().json(full_view(&row, &base_url(&state, &req))))
 }

@@ -14,7 +14,8 @@ use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
 use crate::db::datastore::node::{node_get, node_get_by_uuid};
 use crate::db::datastore::port::{
-    port_create, port_delete, port_get, port_list, NewPort, PortFilter, PortWithNode,
+    port_create, port_delete, port_get, port_list, port_update, NewPort, PortChanges, PortFilter,
+    PortWithNode,
 };
 use crate::error::{Error, Result};
 
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/ports", web::post().to(create))
         .route("/v1/ports/detail", web::get().to(detail))
         .route("/v1/ports/{uuid}", web::get().to(show))
+        .route("/v1/ports/{uuid}", web::patch().to(update))
         .route("/v1/ports/{uuid}", web::delete().to(delete));
 }
 
@@ -359,6 +361,74 @@ async fn delete(
     }
     state.datastore.run(move |c| port_delete(c, &uuid)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What a port PATCH may name at the versions Berth serves, in Ironic's order.
+const PATCH_ALLOWED_FIELDS: &[&str] = &["address", "node_uuid", "extra"];
+
+async fn update(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let uuid = checked_uuid(&path)?;
+    let ops = crate::api::patch::parse_patch(&body, false)?;
+    let u = uuid.clone();
+    let port = state.datastore.run(move |c| port_get(c, &u)).await?;
+    let ctx = context_of(&req);
+    let (owner, lessee) = (port.node_owner.as_deref(), port.node_lessee.as_deref());
+    if !authorize_on_node(&state, &ctx, "baremetal:port:get", owner, lessee) {
+        return Err(Error::NotFound(format!("Port {uuid} could not be found.")));
+    }
+    if !authorize_on_node(&state, &ctx, "baremetal:port:update", owner, lessee) {
+        return Err(denied("baremetal:port:update"));
+    }
+    let doc = json!({
+        "address": port.port.address,
+        "node_uuid": port.node_uuid,
+        "extra": json_object(&port.port.extra),
+    });
+    let patched = crate::api::patch::apply_patch(&doc, &ops, PATCH_ALLOWED_FIELDS)?;
+    let mut changes = PortChanges::default();
+    if patched["address"] != doc["address"] {
+        let raw = patched["address"].as_str().unwrap_or("");
+        changes.address = Some(normalize_mac(raw)?);
+    }
+    if patched["extra"] != doc["extra"] {
+        changes.extra = Some(match &patched["extra"] {
+            Value::Null => None,
+            Value::Object(m) if m.is_empty() => None,
+            v @ Value::Object(_) => Some(v.to_string()),
+            _ => {
+                return Err(Error::InvalidParameter(
+                    "Schema error for port: extra must be an object".into(),
+                ))
+            }
+        });
+    }
+    if patched["node_uuid"] != doc["node_uuid"] {
+        let node_uuid = patched["node_uuid"].as_str().unwrap_or("").to_string();
+        if uuid::Uuid::parse_str(&node_uuid).is_err() {
+            return Err(Error::InvalidParameter(format!(
+                "Expected UUID for node_uuid: {node_uuid}"
+            )));
+        }
+        let n = node_uuid.clone();
+        let node = state
+            .datastore
+            .run(move |c| node_get_by_uuid(c, &n))
+            .await
+            .map_err(|_| {
+                Error::InvalidParameter(format!("Node {node_uuid} could not be found."))
+            })?;
+        changes.node_id = Some(node.id);
+    }
+    let port = state
+        .datastore
+        .run(move |c| port_update(c, &uuid, changes))
+        .await?;
+    Ok(HttpResponse::Ok().json(full_view(&port, &base_url(&state, &req))))
 }
 
 #[cfg(test)]

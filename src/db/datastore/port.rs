@@ -158,3 +158,42 @@ pub fn port_delete(conn: &mut DbConnection, uuid: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Fields a port update may set; `None` leaves a column alone.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = ports)]
+pub struct PortChanges {
+    pub address: Option<String>,
+    pub node_id: Option<i32>,
+    pub extra: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn port_update(
+    conn: &mut DbConnection,
+    uuid: &str,
+    mut changes: PortChanges,
+) -> Result<PortWithNode> {
+    changes.updated_at = Some(now());
+    conn.transaction(|c| {
+        if let Some(address) = &changes.address {
+            let taken: i64 = ports::table
+                .filter(ports::address.eq(address))
+                .filter(ports::uuid.ne(uuid))
+                .count()
+                .get_result(c)?;
+            if taken > 0 {
+                return Err(Error::Conflict(format!(
+                    "A port with MAC address {address} already exists."
+                )));
+            }
+        }
+        let n = diesel::update(ports::table.filter(ports::uuid.eq(uuid)))
+            .set(&changes)
+            .execute(c)?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("Port {uuid} could not be found.")));
+        }
+        port_get(c, uuid)
+    })
+}
