@@ -416,3 +416,29 @@ async fn api_ref_samples_are_real_responses() {
     }
     berth.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_query_arguments_are_refused_not_ignored() {
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    let http = client();
+    for path in [
+        "/v1/nodes?colour=red",
+        "/v1/ports?nodee=x",
+        "/v1/chassis?x=1",
+    ] {
+        let resp = http
+            .get(format!("{}{path}", berth.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{path}");
+        assert!(
+            fault(resp).await["faultstring"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field"),
+            "{path}"
+        );
+    }
+    berth.stop().await;
+}

@@ -346,3 +346,121 @@ async fn node_api_ref_samples() {
     common::api_sample("node-update-response.json", &updated, &base);
     berth.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sub_collections_and_detail_listing() {
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    let http = client();
+    let base = berth.base.clone();
+    let chassis: Value = http
+        .post(format!("{base}/v1/chassis"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chassis_uuid = chassis["uuid"].as_str().unwrap().to_string();
+    let member = create(&http, &base, json!({"driver": "fake-hardware"})).await;
+    let other = create(&http, &base, json!({"driver": "fake-hardware"})).await;
+    let member_uuid = member["uuid"].as_str().unwrap().to_string();
+    let resp = patch(
+        &http,
+        &base,
+        &member_uuid,
+        json!([{"op": "add", "path": "/chassis_uuid", "value": chassis_uuid}]),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let resp = http
+        .post(format!("{base}/v1/ports"))
+        .json(&json!({"address": "52:54:00:00:01:01", "node_uuid": member_uuid}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+
+    let detail: Value = http
+        .get(format!("{base}/v1/nodes/detail"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nodes = detail["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!(nodes[0]["chassis_uuid"], chassis_uuid.as_str());
+    assert!(nodes[1]["chassis_uuid"].is_null());
+    assert!(
+        nodes[0].get("driver_info").is_some(),
+        "detail has every field"
+    );
+
+    let of_chassis: Value = http
+        .get(format!("{base}/v1/chassis/{chassis_uuid}/nodes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = of_chassis["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [member_uuid.as_str()]);
+
+    for (node, count) in [
+        (&member_uuid, 1),
+        (&other["uuid"].as_str().unwrap().to_string(), 0),
+    ] {
+        let ports: Value = http
+            .get(format!("{base}/v1/nodes/{node}/ports"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ports["ports"].as_array().unwrap().len(), count);
+    }
+    let resp = http
+        .get(format!("{base}/v1/chassis/not-a-uuid/nodes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    if let Some(cli) = common::peer("BERTH_TEST_OPENSTACK_BIN") {
+        let (ok, out, err) = common::openstack_noauth(
+            &cli,
+            &base,
+            &["baremetal", "node", "list", "--long", "-f", "json"],
+        );
+        assert!(ok, "{err}");
+        let rows: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), 2);
+        let (ok, out, err) = common::openstack_noauth(
+            &cli,
+            &base,
+            &[
+                "baremetal",
+                "node",
+                "list",
+                "--chassis",
+                &chassis_uuid,
+                "-f",
+                "json",
+            ],
+        );
+        assert!(ok, "{err}");
+        let rows: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{out}");
+        assert_eq!(common::cli_field(&rows[0], "uuid"), member_uuid.as_str());
+    }
+    berth.stop().await;
+}

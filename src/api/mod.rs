@@ -87,6 +87,9 @@ pub fn server(state: Arc<ApiState>, listener: TcpListener) -> Result<actix_web::
             .app_data(web::JsonConfig::default().error_handler(|err, _| {
                 Error::InvalidParameter(format!("Invalid JSON body: {err}")).into()
             }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                Error::InvalidParameter(format!("Invalid query arguments: {err}")).into()
+            }))
             .wrap(actix_web::middleware::from_fn(middleware::authenticate))
             .wrap(actix_web::middleware::from_fn(middleware::microversion))
             .wrap(actix_web::middleware::from_fn(

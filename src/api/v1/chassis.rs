@@ -26,6 +26,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/chassis", web::post().to(create))
         .route("/v1/chassis/detail", web::get().to(detail))
         .route("/v1/chassis/{uuid}", web::get().to(show))
+        .route(
+            "/v1/chassis/{uuid}/nodes",
+            web::get().to(super::nodes::of_chassis),
+        )
         .route("/v1/chassis/{uuid}", web::patch().to(update))
         .route("/v1/chassis/{uuid}", web::delete().to(delete));
 }
@@ -62,6 +66,7 @@ fn full_view(row: &ChassisRow, base: &str) -> Value {
 const LIST_FIELDS: &[&str] = &["uuid", "description", "links"];
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     limit: Option<i64>,
     marker: Option<String>,

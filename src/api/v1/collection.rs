@@ -163,6 +163,7 @@ pub fn checked_uuid(raw: &str) -> Result<String> {
 
 /// The query of a single-resource GET.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ShowQuery {
     pub fields: Option<String>,
 }

@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/nodes", web::get().to(list))
         .route("/v1/nodes/", web::get().to(list))
         .route("/v1/nodes", web::post().to(create))
+        .route("/v1/nodes/detail", web::get().to(detail))
         .route("/v1/nodes/{ident}", web::get().to(show))
         .route("/v1/nodes/{ident}", web::patch().to(update))
         .route("/v1/nodes/{ident}", web::delete().to(delete));
@@ -147,8 +148,12 @@ fn detail_view(row: &NodeRow, chassis_uuid: Option<String>, v: Version, base: &s
     Value::Object(m)
 }
 
+/// Unknown query arguments are refused rather than ignored: a filter Berth
+/// does not know would otherwise silently return the wrong nodes.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    chassis_uuid: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
     sort_key: Option<String>,
@@ -156,15 +161,16 @@ pub struct ListQuery {
     provision_state: Option<String>,
 }
 
-async fn list(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
-    let ctx = context_of(&req);
-    let v = version_of(&req);
+/// One page of the nodes the caller may see, optionally of one chassis.
+async fn load_page(
+    state: &ApiState,
+    req: &HttpRequest,
+    query: &ListQuery,
+    chassis: Option<String>,
+) -> Result<(Page, Vec<(NodeRow, Option<String>)>)> {
+    let ctx = context_of(req);
     let creds = ctx.policy_credentials();
-    authorize(&state, "baremetal:node:list", &creds, &ctx)?;
+    authorize(state, "baremetal:node:list", &creds, &ctx)?;
     // Without list_all a project sees only the nodes it owns, as in Ironic.
     let owner = if state
         .policy
@@ -197,24 +203,105 @@ async fn list(
     let rows = state
         .datastore
         .run(move |c| {
+            let chassis_id = match chassis {
+                Some(u) => Some(chassis_get(c, &u)?.id),
+                None => None,
+            };
             let after_id = match marker {
                 Some(m) => Some(node_get(c, &m)?.id),
                 None => None,
             };
-            node_list(
+            let rows = node_list(
                 c,
                 &NodeFilter {
                     owner,
+                    chassis_id,
                     provision_state,
                     limit: Some(limit),
                     after_id,
                 },
-            )
+            )?;
+            // Chassis UUIDs for the detailed view, one lookup per chassis.
+            let mut known: Vec<(i32, String)> = Vec::new();
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let chassis = match row.chassis_id {
+                    Some(id) => match known.iter().find(|(k, _)| *k == id) {
+                        Some((_, u)) => Some(u.clone()),
+                        None => {
+                            let u = chassis_get_by_id(c, id)?.uuid;
+                            known.push((id, u.clone()));
+                            Some(u)
+                        }
+                    },
+                    None => None,
+                };
+                out.push((row, chassis));
+            }
+            Ok(out)
         })
         .await?;
+    Ok((page, rows))
+}
+
+async fn list(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let v = version_of(&req);
+    let (page, rows) = load_page(&state, &req, &query, query.chassis_uuid.clone()).await?;
     let base = base_url(&state, &req);
-    let items = rows.iter().map(|r| list_view(r, v, &base)).collect();
-    Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, "nodes", &[])))
+    let items = rows.iter().map(|(r, _)| list_view(r, v, &base)).collect();
+    let args: Vec<(&str, String)> = query
+        .chassis_uuid
+        .iter()
+        .map(|c| ("chassis_uuid", c.clone()))
+        .collect();
+    Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, "nodes", &args)))
+}
+
+async fn detail(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let v = version_of(&req);
+    let (page, rows) = load_page(&state, &req, &query, query.chassis_uuid.clone()).await?;
+    let base = base_url(&state, &req);
+    let items = rows
+        .into_iter()
+        .map(|(r, ch)| detail_view(&r, ch, v, &base))
+        .collect();
+    Ok(HttpResponse::Ok().json(collection(
+        "nodes",
+        items,
+        &page,
+        &base,
+        "nodes/detail",
+        &[],
+    )))
+}
+
+/// `GET /v1/chassis/{uuid}/nodes`: the nodes of one chassis.
+pub async fn of_chassis(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let v = version_of(&req);
+    let chassis = super::collection::checked_uuid(&path)?;
+    if query.chassis_uuid.is_some() {
+        return Err(Error::InvalidParameter(
+            "Unexpected arguments: chassis_uuid".into(),
+        ));
+    }
+    let url = format!("chassis/{chassis}/nodes");
+    let (page, rows) = load_page(&state, &req, &query, Some(chassis)).await?;
+    let base = base_url(&state, &req);
+    let items = rows.iter().map(|(r, _)| list_view(r, v, &base)).collect();
+    Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, &url, &[])))
 }
 
 async fn show(

@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/ports/", web::get().to(list))
         .route("/v1/ports", web::post().to(create))
         .route("/v1/ports/detail", web::get().to(detail))
+        .route("/v1/nodes/{ident}/ports", web::get().to(of_node))
         .route("/v1/ports/{uuid}", web::get().to(show))
         .route("/v1/ports/{uuid}", web::patch().to(update))
         .route("/v1/ports/{uuid}", web::delete().to(delete));
@@ -81,6 +82,7 @@ fn full_view(p: &PortWithNode, base: &str) -> Value {
 const LIST_FIELDS: &[&str] = &["uuid", "address", "links"];
 
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     node: Option<String>,
     node_uuid: Option<String>,
@@ -188,6 +190,36 @@ async fn list(
         args.push(("fields", f.join(",")));
     }
     Ok(HttpResponse::Ok().json(collection("ports", items, &page, &base, "ports", &args)))
+}
+
+/// `GET /v1/nodes/{ident}/ports`: the ports of one node.
+async fn of_node(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let mut q = q.into_inner();
+    if q.node.is_some() || q.node_uuid.is_some() {
+        return Err(Error::InvalidParameter(
+            "Unexpected arguments: node, node_uuid".into(),
+        ));
+    }
+    let node = path.into_inner();
+    q.node = Some(node.clone());
+    let fields = requested_fields(q.fields.as_deref(), version_of(&req))?;
+    let (page, rows) = load(&state, &req, &q).await?;
+    let base = base_url(&state, &req);
+    let chosen: Vec<String> = match &fields {
+        Some(f) => f.clone(),
+        None => LIST_FIELDS.iter().map(|s| s.to_string()).collect(),
+    };
+    let items = rows
+        .iter()
+        .map(|p| select_fields(full_view(p, &base), &chosen))
+        .collect::<Result<Vec<_>>>()?;
+    let url = format!("nodes/{node}/ports");
+    Ok(HttpResponse::Ok().json(collection("ports", items, &page, &base, &url, &[])))
 }
 
 async fn detail(

@@ -105,6 +105,7 @@ pub struct NewNode {
 #[derive(Clone, Debug, Default)]
 pub struct NodeFilter {
     pub owner: Option<String>,
+    pub chassis_id: Option<i32>,
     pub provision_state: Option<String>,
     pub limit: Option<i64>,
     /// The id of the last row of the previous page.
@@ -164,6 +165,9 @@ pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<Nod
         .into_boxed();
     if let Some(owner) = &filter.owner {
         q = q.filter(nodes::owner.eq(owner.clone()));
+    }
+    if let Some(chassis) = filter.chassis_id {
+        q = q.filter(nodes::chassis_id.eq(chassis));
     }
     if let Some(state) = &filter.provision_state {
         q = q.filter(nodes::provision_state.eq(state.clone()));
