@@ -1,6 +1,6 @@
 //! Power actions (`PUT /v1/nodes/{id}/states/power`). Until the BMC drivers
-//! land every hardware type answers like `fake-hardware`: the requested
-//! state is reached at once.
+//! land only `fake-hardware` nodes can be powered: the requested state is
+//! reached at once; other hardware types are refused.
 
 use crate::db::datastore::node::node_set_power_state;
 use crate::db::DataStore;
@@ -16,6 +16,10 @@ pub async fn change(
     target: PowerState,
 ) -> Result<()> {
     let task = NodeTask::acquire(datastore, host, uuid).await?;
+    if let Err(e) = task.require_fake_hardware("change the power of") {
+        task.release().await;
+        return Err(e);
+    }
     let reached = match target {
         PowerState::PowerOn | PowerState::Rebooting | PowerState::SoftRebooting => "power on",
         PowerState::PowerOff | PowerState::SoftPowerOff => "power off",

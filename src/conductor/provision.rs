@@ -4,8 +4,8 @@
 //! the API can answer 202 with the transient state already visible (what
 //! `--wait` needs). The rest runs as tracked background work that always
 //! ends in a stable or failure state and releases the node.
-//! Today every hardware type completes its steps the way `fake-hardware`
-//! does; real power, boot and deploy steps come with the drivers.
+//! Today only `fake-hardware` nodes can be provisioned (its steps complete
+//! at once); other hardware types are refused until their drivers exist.
 
 use std::time::Duration;
 
@@ -26,6 +26,10 @@ pub async fn start(
     verb: Verb,
 ) -> Result<()> {
     let mut task = NodeTask::acquire(datastore, host, uuid).await?;
+    if let Err(e) = task.require_fake_hardware("provision") {
+        task.release().await;
+        return Err(e);
+    }
     let clear = Also {
         last_error: Some(None),
         ..Default::default()

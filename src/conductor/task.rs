@@ -39,6 +39,18 @@ impl NodeTask {
         })
     }
 
+    /// Until the BMC drivers land, only `fake-hardware` can act; other
+    /// hardware types are refused instead of pretending to succeed.
+    pub fn require_fake_hardware(&self, action: &str) -> Result<()> {
+        if self.node.driver == "fake-hardware" {
+            return Ok(());
+        }
+        Err(Error::InvalidParameter(format!(
+            "Berth cannot {action} node {} yet: hardware type {} has no power, management or deploy interfaces implemented (only fake-hardware does).",
+            self.node.uuid, self.node.driver
+        )))
+    }
+
     pub fn state(&self) -> Result<ProvisionState> {
         self.node
             .provision_state
