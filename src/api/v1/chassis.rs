@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::collection::{
     checked_uuid, collection, requested_fields, select_fields, Page, ShowQuery,
 };
-use super::views::{json_object, timestamp};
+use super::views::{json_object, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
@@ -222,15 +222,11 @@ async fn create(
                     .into(),
             )),
         };
-    let extra = match fields.get("extra") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(v.to_string()),
-        Some(_) => {
-            return Err(Error::InvalidParameter(
-                "Schema error for chassis: extra must be an object".into(),
-            ))
-        }
-    };
+    let extra = object_column(
+        "chassis",
+        "extra",
+        fields.get("extra").unwrap_or(&Value::Null),
+    )?;
     let row = state
         .datastore
         .run(move |c| chassis_create(c, &uuid, description, extra))
@@ -289,16 +285,7 @@ async fn update(
                     .into(),
             )),
         };
-    let extra = match &patched["extra"] {
-        Value::Null => None,
-        Value::Object(m) if m.is_empty() => None,
-        v @ Value::Object(_) => Some(v.to_string()),
-        _ => {
-            return Err(Error::InvalidParameter(
-                "Schema error for chassis: extra must be an object".into(),
-            ))
-        }
-    };
+    let extra = object_column("chassis", "extra", &patched["extra"])?;
     let row = state
         .datastore
         .run(move |c| chassis_update(c, &uuid, description, extra))

@@ -4,7 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::collection::{collection, Page, SortDir};
-use super::views::{json_object, mask_secrets, timestamp};
+use super::views::{json_object, mask_secrets, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
@@ -534,17 +534,6 @@ fn patch_document(row: &NodeRow, chassis_uuid: Option<String>) -> Value {
     Value::Object(m)
 }
 
-fn object_column(field: &str, v: &Value) -> Result<Option<String>> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Object(m) if m.is_empty() => Ok(None),
-        Value::Object(_) => Ok(Some(v.to_string())),
-        _ => Err(Error::InvalidParameter(format!(
-            "Invalid value for {field}: must be an object"
-        ))),
-    }
-}
-
 async fn update(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -601,7 +590,7 @@ async fn update(
     }
     for f in ["driver_info", "extra", "instance_info", "properties"] {
         if changed(f) {
-            changes.insert(f.into(), json!(object_column(f, &patched[f])?));
+            changes.insert(f.into(), json!(object_column("node", f, &patched[f])?));
         }
     }
     if changed("name") {

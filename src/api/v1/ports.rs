@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::collection::{
     checked_uuid, collection, requested_fields, select_fields, Page, ShowQuery, SortDir,
 };
-use super::views::{json_object, timestamp};
+use super::views::{json_object, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::middleware::{context_of, version_of};
 use crate::api::ApiState;
@@ -325,15 +325,7 @@ async fn create(
             )))
         }
     };
-    let extra = match fields.get("extra") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(v.to_string()),
-        Some(_) => {
-            return Err(Error::InvalidParameter(
-                "Schema error for port: extra must be an object".into(),
-            ))
-        }
-    };
+    let extra = object_column("port", "extra", fields.get("extra").unwrap_or(&Value::Null))?;
     let n = node_uuid.clone();
     let node = state
         .datastore
@@ -428,16 +420,7 @@ async fn update(
         changes.address = Some(normalize_mac(raw)?);
     }
     if patched["extra"] != doc["extra"] {
-        changes.extra = Some(match &patched["extra"] {
-            Value::Null => None,
-            Value::Object(m) if m.is_empty() => None,
-            v @ Value::Object(_) => Some(v.to_string()),
-            _ => {
-                return Err(Error::InvalidParameter(
-                    "Schema error for port: extra must be an object".into(),
-                ))
-            }
-        });
+        changes.extra = Some(object_column("port", "extra", &patched["extra"])?);
     }
     if patched["node_uuid"] != doc["node_uuid"] {
         let node_uuid = patched["node_uuid"].as_str().unwrap_or("").to_string();

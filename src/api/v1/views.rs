@@ -35,6 +35,23 @@ pub fn json_object(raw: &Option<String>) -> Value {
         .unwrap_or_else(|| Value::Object(Map::new()))
 }
 
+/// A JSON-object column as stored: `{}` and null are stored as NULL (both
+/// render as `{}`), anything but an object is the caller's schema error.
+pub fn object_column(
+    resource: &str,
+    field: &str,
+    v: &Value,
+) -> crate::error::Result<Option<String>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Object(m) if m.is_empty() => Ok(None),
+        Value::Object(_) => Ok(Some(v.to_string())),
+        _ => Err(crate::error::Error::InvalidParameter(format!(
+            "Schema error for {resource}: {field} must be an object"
+        ))),
+    }
+}
+
 /// Replaces every secret-looking value with `******`, recursively.
 pub fn mask_secrets(mut v: Value) -> Value {
     mask_in_place(&mut v);
