@@ -73,7 +73,33 @@ async fn exercise(conn_str: &str) {
         alive[0].hardware_types.as_deref(),
         Some(r#"["fake-hardware"]"#)
     );
+    // Every column diesel's schema names exists in the migrated database.
+    store
+        .run(|c| {
+            use berth::db::schema::*;
+            use diesel::prelude::*;
+            macro_rules! probe {
+                ($($t:ident),*) => {$(
+                    $t::table
+                        .select($t::all_columns)
+                        .limit(0)
+                        .execute(c)
+                        .map_err(|e| berth::error::Error::Internal(format!("{}: {e}", stringify!($t))))?;
+                )*};
+            }
+            probe!(
+                bios_settings, chassis, conductors, node_history, node_inventory, node_traits,
+                nodes, portgroups, ports, task_log_lines, tasks, volume_connectors, volume_targets
+            );
+            Ok(())
+        })
+        .await
+        .unwrap();
 }
+
+/// Tables the migrations create (all of them, so a down.sql that forgets
+/// one is caught).
+const TABLES: usize = 13;
 
 fn table_count_sqlite(path: &str) -> usize {
     use diesel::prelude::*;
@@ -84,7 +110,7 @@ fn table_count_sqlite(path: &str) -> usize {
     }
     let mut c = diesel::SqliteConnection::establish(path).unwrap();
     let r: N = diesel::sql_query(
-        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('nodes','ports','chassis','conductors','tasks','task_log_lines')",
+        "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations'",
     )
     .get_result(&mut c)
     .unwrap();
@@ -102,7 +128,7 @@ async fn sqlite_up_down_up() {
     assert_eq!(migrate::version(&url).unwrap(), None);
     assert_eq!(migrate::upgrade(&url).unwrap(), known);
     assert_eq!(migrate::version(&url).unwrap().as_ref(), known.last());
-    assert_eq!(table_count_sqlite(path.to_str().unwrap()), 6);
+    assert_eq!(table_count_sqlite(path.to_str().unwrap()), TABLES);
     exercise(&url).await;
 
     let mut reverted = migrate::downgrade_all(&url).unwrap();
@@ -183,7 +209,7 @@ async fn mariadb_up_down_up() {
 
     assert_eq!(migrate::version(&url).unwrap(), None);
     assert_eq!(migrate::upgrade(&url).unwrap(), known);
-    assert_eq!(db.tables(), 6);
+    assert_eq!(db.tables(), TABLES);
     exercise(&url).await;
 
     migrate::downgrade_all(&url).unwrap();

@@ -148,15 +148,137 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    portgroups (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Nullable<Text>,
+        node_id -> Integer,
+        address -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        internal_info -> Nullable<Text>,
+        standalone_ports_supported -> Bool,
+        mode -> Nullable<Text>,
+        properties -> Nullable<Text>,
+        physical_network -> Nullable<Text>,
+        category -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    volume_connectors (id) {
+        id -> Integer,
+        uuid -> Text,
+        node_id -> Integer,
+        #[sql_name = "type"]
+        connector_type -> Text,
+        connector_id -> Text,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    volume_targets (id) {
+        id -> Integer,
+        uuid -> Text,
+        node_id -> Integer,
+        volume_type -> Text,
+        properties -> Nullable<Text>,
+        boot_index -> Integer,
+        volume_id -> Text,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    node_traits (node_id, trait_) {
+        node_id -> Integer,
+        #[sql_name = "trait"]
+        trait_ -> Text,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bios_settings (node_id, name) {
+        node_id -> Integer,
+        name -> Text,
+        value -> Nullable<Text>,
+        attribute_type -> Nullable<Text>,
+        allowable_values -> Nullable<Text>,
+        lower_bound -> Nullable<BigInt>,
+        max_length -> Nullable<Integer>,
+        min_length -> Nullable<Integer>,
+        read_only -> Nullable<Bool>,
+        reset_required -> Nullable<Bool>,
+        #[sql_name = "unique"]
+        unique_ -> Nullable<Bool>,
+        upper_bound -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    node_history (id) {
+        id -> Integer,
+        uuid -> Text,
+        node_id -> Integer,
+        conductor -> Nullable<Text>,
+        event_type -> Nullable<Text>,
+        severity -> Nullable<Text>,
+        event -> Nullable<Text>,
+        user -> Nullable<Text>,
+        project -> Nullable<Text>,
+        state -> Nullable<Text>,
+        target_provision_state -> Nullable<Text>,
+        duration_seconds -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    node_inventory (id) {
+        id -> Integer,
+        node_id -> Integer,
+        inventory_data -> Text,
+        plugin_data -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(ports -> nodes (node_id));
+diesel::joinable!(portgroups -> nodes (node_id));
+diesel::joinable!(volume_connectors -> nodes (node_id));
+diesel::joinable!(volume_targets -> nodes (node_id));
+diesel::joinable!(node_traits -> nodes (node_id));
+diesel::joinable!(bios_settings -> nodes (node_id));
+diesel::joinable!(node_history -> nodes (node_id));
+diesel::joinable!(node_inventory -> nodes (node_id));
 diesel::joinable!(task_log_lines -> tasks (task_id));
 diesel::joinable!(tasks -> nodes (node_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    bios_settings,
     chassis,
     conductors,
+    node_history,
+    node_inventory,
+    node_traits,
     nodes,
+    portgroups,
     ports,
     task_log_lines,
-    tasks
+    tasks,
+    volume_connectors,
+    volume_targets
 );
