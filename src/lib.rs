@@ -27,6 +27,8 @@
 //! - `conductor`: RPC methods and the conductor's presence (heartbeat).
 //! - `db`: the only module that speaks SQL; one file per resource under
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
+//! - `drivers`: hardware types and their interfaces (Ironic's tables and
+//!   the rules that choose and check a node's interfaces).
 //! - `states`: Ironic's provision state machine (the one transition table)
 //!   and power states; pure, shared by the API and the conductor.
 //! - `error`: the one error enum; `api::error` maps it to HTTP once.
@@ -45,6 +47,8 @@ pub mod conf;
 pub mod context;
 #[cfg(feature = "server")]
 pub mod db;
+#[cfg(feature = "server")]
+pub mod drivers;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod rpc;

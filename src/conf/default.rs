@@ -58,6 +58,149 @@ pub const GROUP: Group = Group {
         )
         .default("ipmi,redfish,fake-hardware"),
         Opt::new(
+            "enabled_bios_interfaces",
+            OptKind::List,
+            "Specify the list of bios interfaces to load during service initialization. A node's bios_interface must be one of these and supported by its hardware type.",
+        )
+        .default("no-bios,fake,redfish"),
+        Opt::new(
+            "default_bios_interface",
+            OptKind::Str,
+            "Default bios interface to be used for nodes that do not have bios_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_boot_interfaces",
+            OptKind::List,
+            "Specify the list of boot interfaces to load during service initialization. A node's boot_interface must be one of these and supported by its hardware type.",
+        )
+        .default("ipxe,pxe,fake,redfish-virtual-media"),
+        Opt::new(
+            "default_boot_interface",
+            OptKind::Str,
+            "Default boot interface to be used for nodes that do not have boot_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_console_interfaces",
+            OptKind::List,
+            "Specify the list of console interfaces to load during service initialization. A node's console_interface must be one of these and supported by its hardware type.",
+        )
+        .default("no-console,fake"),
+        Opt::new(
+            "default_console_interface",
+            OptKind::Str,
+            "Default console interface to be used for nodes that do not have console_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_deploy_interfaces",
+            OptKind::List,
+            "Specify the list of deploy interfaces to load during service initialization. A node's deploy_interface must be one of these and supported by its hardware type.",
+        )
+        .default("direct,ramdisk,fake"),
+        Opt::new(
+            "default_deploy_interface",
+            OptKind::Str,
+            "Default deploy interface to be used for nodes that do not have deploy_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_firmware_interfaces",
+            OptKind::List,
+            "Specify the list of firmware interfaces to load during service initialization. A node's firmware_interface must be one of these and supported by its hardware type.",
+        )
+        .default("no-firmware,fake,redfish"),
+        Opt::new(
+            "default_firmware_interface",
+            OptKind::Str,
+            "Default firmware interface to be used for nodes that do not have firmware_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_inspect_interfaces",
+            OptKind::List,
+            "Specify the list of inspect interfaces to load during service initialization. A node's inspect_interface must be one of these and supported by its hardware type.",
+        )
+        .default("no-inspect,agent,fake,redfish"),
+        Opt::new(
+            "default_inspect_interface",
+            OptKind::Str,
+            "Default inspect interface to be used for nodes that do not have inspect_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_management_interfaces",
+            OptKind::List,
+            "Specify the list of management interfaces to load during service initialization. A node's management_interface must be one of these and supported by its hardware type.",
+        )
+        .default("ipmitool,redfish,fake"),
+        Opt::new(
+            "default_management_interface",
+            OptKind::Str,
+            "Default management interface to be used for nodes that do not have management_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_network_interfaces",
+            OptKind::List,
+            "Specify the list of network interfaces to load during service initialization. A node's network_interface must be one of these and supported by its hardware type.",
+        )
+        .default("flat,noop"),
+        Opt::new(
+            "default_network_interface",
+            OptKind::Str,
+            "Default network interface to be used for nodes that do not have network_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_power_interfaces",
+            OptKind::List,
+            "Specify the list of power interfaces to load during service initialization. A node's power_interface must be one of these and supported by its hardware type.",
+        )
+        .default("ipmitool,redfish,fake"),
+        Opt::new(
+            "default_power_interface",
+            OptKind::Str,
+            "Default power interface to be used for nodes that do not have power_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_raid_interfaces",
+            OptKind::List,
+            "Specify the list of raid interfaces to load during service initialization. A node's raid_interface must be one of these and supported by its hardware type.",
+        )
+        .default("agent,no-raid,fake,redfish"),
+        Opt::new(
+            "default_raid_interface",
+            OptKind::Str,
+            "Default raid interface to be used for nodes that do not have raid_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_rescue_interfaces",
+            OptKind::List,
+            "Specify the list of rescue interfaces to load during service initialization. A node's rescue_interface must be one of these and supported by its hardware type.",
+        )
+        .default("no-rescue,fake"),
+        Opt::new(
+            "default_rescue_interface",
+            OptKind::Str,
+            "Default rescue interface to be used for nodes that do not have rescue_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_storage_interfaces",
+            OptKind::List,
+            "Specify the list of storage interfaces to load during service initialization. A node's storage_interface must be one of these and supported by its hardware type.",
+        )
+        .default("noop,fake"),
+        Opt::new(
+            "default_storage_interface",
+            OptKind::Str,
+            "Default storage interface to be used for nodes that do not have storage_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
+            "enabled_vendor_interfaces",
+            OptKind::List,
+            "Specify the list of vendor interfaces to load during service initialization. A node's vendor_interface must be one of these and supported by its hardware type.",
+        )
+        .default("ipmitool,redfish,no-vendor,fake"),
+        Opt::new(
+            "default_vendor_interface",
+            OptKind::Str,
+            "Default vendor interface to be used for nodes that do not have vendor_interface field set. If not set, the first supported and enabled implementation of the node's hardware type is used.",
+        ),
+        Opt::new(
             "debug",
             OptKind::Bool,
             "If set to true, the logging level will be set to DEBUG instead of the default INFO level.",
@@ -89,6 +232,8 @@ pub struct DefaultConf {
     pub transport_url: Option<crate::secret::Secret<String>>,
     pub rpc_response_timeout: u64,
     pub enabled_hardware_types: Vec<String>,
+    /// `enabled_<kind>_interfaces` and `default_<kind>_interface`, by kind.
+    pub interfaces: crate::drivers::InterfaceConf,
     pub debug: bool,
 }
 
@@ -119,6 +264,7 @@ impl DefaultConf {
                 .map(crate::secret::Secret::new),
             rpc_response_timeout: v.int(g, "rpc_response_timeout")?.unsigned_abs(),
             enabled_hardware_types: v.list(g, "enabled_hardware_types")?,
+            interfaces: crate::drivers::InterfaceConf::from_values(v, g)?,
             debug: v.bool(g, "debug")?,
         })
     }

@@ -15,7 +15,7 @@ pub mod keystone_authtoken;
 pub mod opt;
 pub mod oslo_policy;
 pub mod sample;
-mod values;
+pub(crate) mod values;
 
 use std::path::{Path, PathBuf};
 

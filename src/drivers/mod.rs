@@ -1,0 +1,14 @@
+//! Hardware types and their interfaces, as Ironic names them.
+//!
+//! A node's driver is a hardware type (`ipmi`, `redfish`, `fake-hardware`);
+//! each of its thirteen interfaces (`boot_interface`, `power_interface`, …)
+//! names one implementation that the hardware type supports *and* the
+//! conductor enables (`[DEFAULT]enabled_<kind>_interfaces`). This module holds
+//! the tables and the rules that pick and check them; which implementations
+//! actually run is the conductor's business (only the `fake` ones so far).
+
+pub mod hardware;
+pub mod interface;
+
+pub use hardware::{hardware_type, HardwareType, CLASSIC_ALIASES, HARDWARE_TYPES};
+pub use interface::{InterfaceConf, InterfaceKind};
