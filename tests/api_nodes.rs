@@ -179,6 +179,7 @@ async fn json_patch_updates_nodes_as_ironic_does() {
         .await
         .unwrap();
     assert_eq!(port.status(), 201);
+    // Unsetting the chassis needs 1.25; the default 1.1 is refused.
     let resp = patch(
         &http,
         &base,
@@ -186,7 +187,19 @@ async fn json_patch_updates_nodes_as_ironic_does() {
         json!([{"op": "remove", "path": "/chassis_uuid"}]),
     )
     .await;
+    assert_eq!(resp.status(), 406);
+    let resp = http
+        .patch(format!("{base}/v1/nodes/{uuid}"))
+        .header("X-OpenStack-Ironic-API-Version", "1.25")
+        .json(&json!([{"op": "remove", "path": "/chassis_uuid"}]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["chassis_uuid"],
+        Value::Null
+    );
     assert_eq!(
         http.delete(format!("{base}/v1/nodes/{uuid}"))
             .send()

@@ -1,10 +1,12 @@
 //! berth-conductor: owns long work and the nodes it reserves.
 //!
-//! `manager` answers RPC; `task` is the hold on one node; `provision` and
+//! `manager` answers RPC; `node_write` creates and updates nodes (their
+//! interfaces chosen and checked); `task` is the hold on one node; `provision` and
 //! `power` are the flows; `service` registers this conductor, keeps its
 //! heartbeat and unregisters it on shutdown.
 
 pub mod manager;
+pub mod node_write;
 pub mod power;
 pub mod provision;
 pub mod recovery;

@@ -3,7 +3,10 @@
 pub mod chassis;
 pub mod collection;
 pub mod drivers;
+pub mod node_fields;
 pub mod node_states;
+pub mod node_update;
+pub mod node_view;
 pub mod nodes;
 pub mod ports;
 pub mod views;

@@ -3,26 +3,24 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::collection::{collection, Page, SortDir};
-use super::views::{json_object, mask_secrets, object_column, timestamp};
-use crate::api::links::{base_url, resource_links};
+use super::collection::{checked_uuid, collection, requested_fields, Page, ShowQuery, SortDir};
+use super::node_fields::{set_field, to_node_changes, writable};
+use super::node_view::{check_requested_fields, node_field, NodeView};
+use crate::api::links::base_url;
 use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
-use crate::api::patch::{apply_patch, parse_patch, Op};
 use crate::api::ApiState;
 use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
 use crate::db::datastore::chassis::{chassis_get, chassis_get_by_id};
 use crate::db::datastore::conductor::conductor_list_alive;
-use crate::db::datastore::node::{node_get, node_list, NodeFilter, NodeRow};
+use crate::db::datastore::node::{
+    node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow, SORT_COLUMNS,
+};
 use crate::error::{Error, Result};
 use crate::rpc::Target;
-use crate::states::UPDATE_ALLOWED_STATES;
 
-/// `name` on nodes (and lookup by name).
-pub const NODE_NAME: Version = Version::new(1, 5);
-/// `available` replaces the `None` provision state of older versions.
-pub const AVAILABLE_STATE: Version = Version::new(1, 2);
+pub use super::node_view::{AVAILABLE_STATE, NODE_NAME};
 /// New nodes start in `enroll` instead of `available`.
 pub const ENROLL_ON_CREATE: Version = Version::new(1, 11);
 
@@ -32,7 +30,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/nodes", web::post().to(create))
         .route("/v1/nodes/detail", web::get().to(detail))
         .route("/v1/nodes/{ident}", web::get().to(show))
-        .route("/v1/nodes/{ident}", web::patch().to(update))
+        .route(
+            "/v1/nodes/{ident}",
+            web::patch().to(super::node_update::update),
+        )
         .route("/v1/nodes/{ident}", web::delete().to(delete));
 }
 
@@ -59,7 +60,12 @@ pub(crate) async fn pick_conductor(state: &ApiState, driver: &str) -> Result<Str
         })
 }
 
-fn authorize(state: &ApiState, rule: &str, target: &Value, ctx: &RequestContext) -> Result<()> {
+pub(crate) fn authorize(
+    state: &ApiState,
+    rule: &str,
+    target: &Value,
+    ctx: &RequestContext,
+) -> Result<()> {
     if state.policy.check(rule, target, &ctx.policy_credentials()) {
         Ok(())
     } else {
@@ -69,7 +75,7 @@ fn authorize(state: &ApiState, rule: &str, target: &Value, ctx: &RequestContext)
     }
 }
 
-fn node_target(row: &NodeRow, ctx: &RequestContext) -> Value {
+pub(crate) fn node_target(row: &NodeRow, ctx: &RequestContext) -> Value {
     owner_target(
         "node",
         &ctx.policy_credentials(),
@@ -78,97 +84,192 @@ fn node_target(row: &NodeRow, ctx: &RequestContext) -> Value {
     )
 }
 
-fn shown_provision_state(row: &NodeRow, v: Version) -> Value {
-    if row.provision_state == "available" && !v.at_least(AVAILABLE_STATE) {
-        Value::Null
-    } else {
-        Value::String(row.provision_state.clone())
-    }
-}
-
-/// The short form used by `GET /v1/nodes`.
-fn list_view(row: &NodeRow, v: Version, base: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("uuid".into(), json!(row.uuid));
-    if v.at_least(NODE_NAME) {
-        m.insert("name".into(), json!(row.name));
-    }
-    m.insert("instance_uuid".into(), json!(row.instance_uuid));
-    m.insert("power_state".into(), json!(row.power_state));
-    m.insert("provision_state".into(), shown_provision_state(row, v));
-    m.insert("maintenance".into(), json!(row.maintenance));
-    m.insert("links".into(), resource_links(base, "nodes", &row.uuid));
-    Value::Object(m)
-}
-
-/// The full form used by show and create.
-fn detail_view(row: &NodeRow, chassis_uuid: Option<String>, v: Version, base: &str) -> Value {
-    let mut m = match list_view(row, v, base) {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    m.insert("target_power_state".into(), json!(row.target_power_state));
-    m.insert(
-        "target_provision_state".into(),
-        json!(row.target_provision_state),
-    );
-    m.insert("maintenance_reason".into(), json!(row.maintenance_reason));
-    m.insert("last_error".into(), json!(row.last_error));
-    m.insert("reservation".into(), json!(row.reservation));
-    m.insert("driver".into(), json!(row.driver));
-    m.insert(
-        "driver_info".into(),
-        mask_secrets(json_object(&row.driver_info)),
-    );
-    m.insert(
-        "driver_internal_info".into(),
-        mask_secrets(json_object(&row.driver_internal_info)),
-    );
-    m.insert("properties".into(), json_object(&row.properties));
-    m.insert(
-        "instance_info".into(),
-        mask_secrets(json_object(&row.instance_info)),
-    );
-    m.insert("extra".into(), json_object(&row.extra));
-    m.insert("console_enabled".into(), json!(row.console_enabled));
-    m.insert(
-        "provision_updated_at".into(),
-        timestamp(row.provision_updated_at),
-    );
-    m.insert("created_at".into(), timestamp(Some(row.created_at)));
-    m.insert("updated_at".into(), timestamp(row.updated_at));
-    m.insert("chassis_uuid".into(), json!(chassis_uuid));
-    m.insert(
-        "ports".into(),
-        json!([
-            {"href": format!("{base}/v1/nodes/{}/ports", row.uuid), "rel": "self"},
-            {"href": format!("{base}/nodes/{}/ports", row.uuid), "rel": "bookmark"},
-        ]),
-    );
-    Value::Object(m)
-}
-
-/// Unknown query arguments are refused rather than ignored: a filter Berth
-/// does not know would otherwise silently return the wrong nodes.
-#[derive(serde::Deserialize)]
+/// The query of node listings. Every argument Ironic knows is accepted
+/// here and checked against its version; anything else is a 400, as Ironic
+/// answers, rather than a filter silently ignored.
+#[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     chassis_uuid: Option<String>,
+    instance_uuid: Option<String>,
+    associated: Option<String>,
+    maintenance: Option<String>,
+    provision_state: Option<String>,
+    driver: Option<String>,
+    resource_class: Option<String>,
+    fault: Option<String>,
+    conductor_group: Option<String>,
+    fields: Option<String>,
+    detail: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
     sort_key: Option<String>,
     sort_dir: Option<String>,
-    provision_state: Option<String>,
+    // Known to Ironic, newer than anything Berth advertises: always a 406.
+    retired: Option<String>,
+    conductor: Option<String>,
+    owner: Option<String>,
+    description_contains: Option<String>,
+    lessee: Option<String>,
+    project: Option<String>,
+    shard: Option<String>,
+    sharded: Option<String>,
+    include_children: Option<String>,
+    parent_node: Option<String>,
+    instance_name: Option<String>,
 }
 
-/// One page of the nodes the caller may see, optionally of one chassis.
+/// Filters and the version that allows each.
+const FILTER_VERSIONS: &[(&str, Version)] = &[
+    ("provision_state", Version::new(1, 9)),
+    ("driver", Version::new(1, 16)),
+    ("resource_class", Version::new(1, 21)),
+    ("fault", Version::new(1, 42)),
+    ("detail", Version::new(1, 43)),
+    ("conductor_group", Version::new(1, 46)),
+    ("conductor", Version::new(1, 49)),
+    ("owner", Version::new(1, 50)),
+    ("description_contains", Version::new(1, 51)),
+    ("retired", Version::new(1, 61)),
+    ("lessee", Version::new(1, 65)),
+    ("project", Version::new(1, 65)),
+    ("shard", Version::new(1, 82)),
+    ("sharded", Version::new(1, 82)),
+    ("include_children", Version::new(1, 83)),
+    ("parent_node", Version::new(1, 83)),
+    ("instance_name", Version::new(1, 104)),
+];
+
+/// Faults Ironic records (and accepts as a filter).
+const FAULTS: &[&str] = &[
+    "power failure",
+    "clean failure",
+    "rescue abort failure",
+    "service failure",
+];
+
+/// oslo's strict `bool_from_string`, as Ironic's `args.boolean`.
+fn parse_bool(name: &str, raw: &str) -> Result<bool> {
+    match raw.to_ascii_lowercase().as_str() {
+        "1" | "t" | "true" | "on" | "y" | "yes" => Ok(true),
+        "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
+        _ => Err(Error::InvalidParameter(format!(
+            "Invalid value for {name}: Unrecognized value '{raw}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
+        ))),
+    }
+}
+
+impl ListQuery {
+    fn given(&self) -> Vec<(&'static str, &Option<String>)> {
+        vec![
+            ("provision_state", &self.provision_state),
+            ("driver", &self.driver),
+            ("resource_class", &self.resource_class),
+            ("fault", &self.fault),
+            ("detail", &self.detail),
+            ("conductor_group", &self.conductor_group),
+            ("conductor", &self.conductor),
+            ("owner", &self.owner),
+            ("description_contains", &self.description_contains),
+            ("retired", &self.retired),
+            ("lessee", &self.lessee),
+            ("project", &self.project),
+            ("shard", &self.shard),
+            ("sharded", &self.sharded),
+            ("include_children", &self.include_children),
+            ("parent_node", &self.parent_node),
+            ("instance_name", &self.instance_name),
+        ]
+    }
+
+    /// Version gates and value checks, before anything is read.
+    fn check(&self, v: Version) -> Result<()> {
+        for (name, value) in self.given() {
+            if value.is_some() {
+                let since = FILTER_VERSIONS
+                    .iter()
+                    .find(|(f, _)| *f == name)
+                    .map_or(Version::new(1, 1), |(_, s)| *s);
+                if !v.at_least(since) {
+                    return Err(Error::NotAcceptable("Request not acceptable.".into()));
+                }
+            }
+        }
+        if let Some(state) = &self.provision_state {
+            if state.parse::<crate::states::ProvisionState>().is_err() {
+                return Err(Error::InvalidParameter(format!(
+                    "Provision state \"{state}\" is not valid"
+                )));
+            }
+        }
+        if let Some(f) = &self.fault {
+            if !FAULTS.contains(&f.as_str()) {
+                return Err(Error::InvalidParameter(format!(
+                    "Unknown fault: \"{f}\". Supported faults are: {}",
+                    FAULTS.join(", ")
+                )));
+            }
+        }
+        if let Some(u) = &self.instance_uuid {
+            checked_uuid(u)?;
+        }
+        Ok(())
+    }
+
+    fn filter(&self) -> Result<NodeFilter> {
+        let flag = |name: &str, raw: &Option<String>| -> Result<Option<bool>> {
+            raw.as_deref().map(|r| parse_bool(name, r)).transpose()
+        };
+        Ok(NodeFilter {
+            provision_state: self.provision_state.clone(),
+            driver: self.driver.clone(),
+            resource_class: self.resource_class.clone(),
+            maintenance: flag("maintenance", &self.maintenance)?,
+            associated: flag("associated", &self.associated)?,
+            instance_uuid: self.instance_uuid.clone(),
+            fault: self.fault.clone(),
+            conductor_group: self.conductor_group.clone(),
+            ..Default::default()
+        })
+    }
+
+    /// Arguments echoed into the `next` link, so the next page is filtered
+    /// the same way.
+    fn echoed(&self, include_fields: bool) -> Vec<(&'static str, String)> {
+        let mut args = Vec::new();
+        let mut push = |k: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                args.push((k, v.clone()));
+            }
+        };
+        push("chassis_uuid", &self.chassis_uuid);
+        push("instance_uuid", &self.instance_uuid);
+        push("associated", &self.associated);
+        push("maintenance", &self.maintenance);
+        push("provision_state", &self.provision_state);
+        push("driver", &self.driver);
+        push("resource_class", &self.resource_class);
+        push("fault", &self.fault);
+        push("conductor_group", &self.conductor_group);
+        push("detail", &self.detail);
+        if include_fields {
+            push("fields", &self.fields);
+        }
+        args
+    }
+}
+
+/// One page of the nodes the caller may see, optionally of one chassis,
+/// with their chassis UUIDs and traits.
 async fn load_page(
     state: &ApiState,
     req: &HttpRequest,
     query: &ListQuery,
     chassis: Option<String>,
-) -> Result<(Page, Vec<(NodeRow, Option<String>)>)> {
+) -> Result<(Page, Vec<LoadedNode>)> {
     let ctx = context_of(req);
+    let v = version_of(req);
+    query.check(v)?;
     let creds = ctx.policy_credentials();
     authorize(state, "baremetal:node:list", &creds, &ctx)?;
     // Without list_all a project sees only the nodes it owns, as in Ironic.
@@ -184,64 +285,87 @@ async fn load_page(
             )
         })?)
     };
-    // Sorting by other columns comes with the full node listing.
     let page = Page::from_query(
         query.limit,
         query.marker.clone(),
         query.sort_key.clone(),
         query.sort_dir.clone(),
         state.conf.api.max_limit,
-        &[],
+        SORT_COLUMNS,
     )?;
-    if page.sort_dir != SortDir::Asc {
-        return Err(Error::InvalidParameter(
-            "Only sort_dir=asc is supported on nodes for now".into(),
-        ));
+    // A sort key newer than the request is refused like a field (406);
+    // JSON fields are no sort keys (400), whatever the version.
+    if let Some(f) = node_field(&page.sort_key) {
+        if !v.at_least(f.since) {
+            return Err(Error::NotAcceptable("Request not acceptable.".into()));
+        }
     }
-    let provision_state = query.provision_state.clone();
-    let (limit, marker) = (page.limit, page.marker.clone());
+    if let Some(m) = &page.marker {
+        checked_uuid(m)?;
+    }
+    let mut filter = query.filter()?;
+    filter.owner = owner;
+    filter.limit = Some(page.limit);
+    filter.sort = Some((page.sort_key.clone(), page.sort_dir == SortDir::Asc));
+    let marker = page.marker.clone();
     let rows = state
         .datastore
         .run(move |c| {
-            let chassis_id = match chassis {
-                Some(u) => Some(chassis_get(c, &u)?.id),
-                None => None,
-            };
-            let after_id = match marker {
-                Some(m) => Some(node_get(c, &m)?.id),
-                None => None,
-            };
-            let rows = node_list(
-                c,
-                &NodeFilter {
-                    owner,
-                    chassis_id,
-                    provision_state,
-                    limit: Some(limit),
-                    after_id,
-                },
-            )?;
-            // Chassis UUIDs for the detailed view, one lookup per chassis.
-            let mut known: Vec<(i32, String)> = Vec::new();
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let chassis = match row.chassis_id {
-                    Some(id) => match known.iter().find(|(k, _)| *k == id) {
-                        Some((_, u)) => Some(u.clone()),
-                        None => {
-                            let u = chassis_get_by_id(c, id)?.uuid;
-                            known.push((id, u.clone()));
-                            Some(u)
-                        }
-                    },
-                    None => None,
-                };
-                out.push((row, chassis));
+            if let Some(u) = chassis {
+                filter.chassis_id = Some(chassis_get(c, &u)?.id);
             }
-            Ok(out)
+            if let Some(m) = marker {
+                filter.after_id = Some(node_get_by_uuid(c, &m)?.id);
+            }
+            let rows = node_list(c, &filter)?;
+            load_related(c, rows)
         })
         .await?;
     Ok((page, rows))
+}
+
+/// A node row with what its views show from other tables.
+pub(crate) struct LoadedNode {
+    pub row: NodeRow,
+    pub chassis_uuid: Option<String>,
+    pub traits: Vec<String>,
+}
+
+impl LoadedNode {
+    pub(crate) fn view<'a>(&'a self, v: Version, base: &'a str) -> NodeView<'a> {
+        NodeView {
+            row: &self.row,
+            chassis_uuid: self.chassis_uuid.as_deref(),
+            traits: &self.traits,
+            version: v,
+            base,
+        }
+    }
+}
+
+/// Chassis UUIDs (one lookup per chassis) for a set of rows.
+fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<Vec<LoadedNode>> {
+    let mut known: Vec<(i32, String)> = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let chassis_uuid = match row.chassis_id {
+            Some(id) => match known.iter().find(|(k, _)| *k == id) {
+                Some((_, u)) => Some(u.clone()),
+                None => {
+                    let u = chassis_get_by_id(c, id)?.uuid;
+                    known.push((id, u.clone()));
+                    Some(u)
+                }
+            },
+            None => None,
+        };
+        out.push(LoadedNode {
+            row,
+            chassis_uuid,
+            traits: Vec::new(),
+        });
+    }
+    Ok(out)
 }
 
 async fn list(
@@ -250,14 +374,33 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let v = version_of(&req);
+    let fields = requested_fields(query.fields.as_deref(), v)?;
+    let detail = match &query.detail {
+        Some(raw) => parse_bool("detail", raw)?,
+        None => false,
+    };
+    if detail && fields.is_some() {
+        return Err(Error::InvalidParameter(
+            "Can not specify ?detail=True and fields in the same request.".into(),
+        ));
+    }
+    if let Some(f) = &fields {
+        check_requested_fields(f, v)?;
+    }
     let (page, rows) = load_page(&state, &req, &query, query.chassis_uuid.clone()).await?;
     let base = base_url(&state, &req);
-    let items = rows.iter().map(|(r, _)| list_view(r, v, &base)).collect();
-    let args: Vec<(&str, String)> = query
-        .chassis_uuid
+    let items = rows
         .iter()
-        .map(|c| ("chassis_uuid", c.clone()))
+        .map(|n| {
+            let view = n.view(v, &base);
+            match (&fields, detail) {
+                (Some(f), _) => view.render(Some(f)),
+                (None, true) => view.render(None),
+                (None, false) => view.render_short(),
+            }
+        })
         .collect();
+    let args = query.echoed(true);
     Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, "nodes", &args)))
 }
 
@@ -267,19 +410,29 @@ async fn detail(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let v = version_of(&req);
+    // Ironic's /detail knows neither fields= nor detail=.
+    let unexpected: Vec<&str> = [("fields", &query.fields), ("detail", &query.detail)]
+        .iter()
+        .filter(|(_, val)| val.is_some())
+        .map(|(k, _)| *k)
+        .collect();
+    if !unexpected.is_empty() {
+        return Err(Error::InvalidParameter(format!(
+            "Unexpected arguments: {}",
+            unexpected.join(", ")
+        )));
+    }
     let (page, rows) = load_page(&state, &req, &query, query.chassis_uuid.clone()).await?;
     let base = base_url(&state, &req);
-    let items = rows
-        .into_iter()
-        .map(|(r, ch)| detail_view(&r, ch, v, &base))
-        .collect();
+    let items = rows.iter().map(|n| n.view(v, &base).render(None)).collect();
+    let args = query.echoed(false);
     Ok(HttpResponse::Ok().json(collection(
         "nodes",
         items,
         &page,
         &base,
         "nodes/detail",
-        &[],
+        &args,
     )))
 }
 
@@ -291,55 +444,76 @@ pub async fn of_chassis(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse> {
     let v = version_of(&req);
-    let chassis = super::collection::checked_uuid(&path)?;
+    let chassis = checked_uuid(&path)?;
     if query.chassis_uuid.is_some() {
         return Err(Error::InvalidParameter(
             "Unexpected arguments: chassis_uuid".into(),
         ));
     }
+    let fields = requested_fields(query.fields.as_deref(), v)?;
+    if let Some(f) = &fields {
+        check_requested_fields(f, v)?;
+    }
     let url = format!("chassis/{chassis}/nodes");
     let (page, rows) = load_page(&state, &req, &query, Some(chassis)).await?;
     let base = base_url(&state, &req);
-    let items = rows.iter().map(|(r, _)| list_view(r, v, &base)).collect();
-    Ok(HttpResponse::Ok().json(collection("nodes", items, &page, &base, &url, &[])))
+    let items = rows
+        .iter()
+        .map(|n| match &fields {
+            Some(f) => n.view(v, &base).render(Some(f)),
+            None => n.view(v, &base).render_short(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(collection(
+        "nodes",
+        items,
+        &page,
+        &base,
+        &url,
+        &query.echoed(true),
+    )))
+}
+
+/// A node by UUID or (from 1.5) name; `.json` suffixes are Ironic's too.
+pub(crate) fn node_ident(raw: &str, v: Version) -> Result<String> {
+    let ident = raw.strip_suffix(".json").unwrap_or(raw);
+    if uuid::Uuid::parse_str(ident).is_err() && !v.at_least(NODE_NAME) {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    Ok(ident.to_string())
 }
 
 async fn show(
     state: web::Data<ApiState>,
     req: HttpRequest,
     path: web::Path<String>,
+    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse> {
     let ctx = context_of(&req);
     let v = version_of(&req);
-    let ident = path.into_inner();
-    let ident = ident.strip_suffix(".json").unwrap_or(&ident).to_string();
-    if uuid::Uuid::parse_str(&ident).is_err() && !v.at_least(NODE_NAME) {
-        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    let ident = node_ident(&path, v)?;
+    let fields = requested_fields(query.fields.as_deref(), v)?;
+    if let Some(f) = &fields {
+        check_requested_fields(f, v)?;
     }
-    let (row, chassis_uuid) = state
-        .datastore
-        .run(move |c| node_with_chassis(c, &ident))
-        .await?;
+    let node = state.datastore.run(move |c| load_node(c, &ident)).await?;
     // Ironic answers 404, not 403, for a node the caller may not see.
-    if authorize(&state, "baremetal:node:get", &node_target(&row, &ctx), &ctx).is_err() {
+    if authorize(
+        &state,
+        "baremetal:node:get",
+        &node_target(&node.row, &ctx),
+        &ctx,
+    )
+    .is_err()
+    {
         return Err(Error::NotFound(format!(
             "Node {} could not be found.",
-            row.uuid
+            node.row.uuid
         )));
     }
-    Ok(HttpResponse::Ok().json(detail_view(&row, chassis_uuid, v, &base_url(&state, &req))))
+    let base = base_url(&state, &req);
+    Ok(HttpResponse::Ok().json(node.view(v, &base).render(fields.as_deref())))
 }
-
-/// Fields a create may carry, and the version that allows each.
-const CREATE_FIELDS: &[(&str, Version)] = &[
-    ("uuid", Version::new(1, 1)),
-    ("driver", Version::new(1, 1)),
-    ("driver_info", Version::new(1, 1)),
-    ("properties", Version::new(1, 1)),
-    ("extra", Version::new(1, 1)),
-    ("instance_info", Version::new(1, 1)),
-    ("name", NODE_NAME),
-];
 
 async fn create(
     state: web::Data<ApiState>,
@@ -354,18 +528,34 @@ async fn create(
             "Schema error for node: body must be an object".into(),
         ));
     };
-    for key in fields.keys() {
-        match CREATE_FIELDS.iter().find(|(name, _)| name == key) {
-            None => {
-                return Err(Error::InvalidParameter(format!(
-                    "Schema error for node: Additional properties are not allowed ('{key}' was unexpected)"
-                )))
+    let mut changes = Map::new();
+    let mut uuid = None;
+    let mut chassis_uuid = None;
+    for (key, value) in fields {
+        if key == "uuid" {
+            if !value.is_null() {
+                uuid = Some(
+                    checked_uuid(value.as_str().unwrap_or_default()).map_err(|_| {
+                        Error::InvalidParameter(format!("Expected a UUID but received {value}."))
+                    })?,
+                );
             }
-            Some((_, since)) if !v.at_least(*since) => {
-                return Err(Error::NotAcceptable("Request not acceptable.".into()))
-            }
-            Some(_) => {}
+            continue;
         }
+        let field = writable(key).filter(|f| f.create).ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "Schema error for node: Additional properties are not allowed ('{key}' was unexpected)"
+            ))
+        })?;
+        // Ironic lets an explicit null name through at any version.
+        let harmless_null = key == "name" && value.is_null();
+        if !v.at_least(field.since) && !harmless_null {
+            return Err(Error::NotAcceptable("Request not acceptable.".into()));
+        }
+        if key == "chassis_uuid" && !value.is_null() {
+            chassis_uuid = Some(checked_uuid(value.as_str().unwrap_or_default())?);
+        }
+        set_field(&mut changes, field, value)?;
     }
     // As Ironic: a project-scoped admin creates nodes owned by its project;
     // everyone else needs baremetal:node:create and creates unowned nodes.
@@ -375,12 +565,11 @@ async fn create(
         && state
             .policy
             .check("baremetal:node:create:self_owned_node", &creds, &creds);
-    let owner = if self_owned {
-        ctx.project_id.clone()
+    if self_owned {
+        changes.insert("owner".into(), json!(ctx.project_id));
     } else {
         authorize(&state, "baremetal:node:create", &creds, &ctx)?;
-        None
-    };
+    }
     let driver = fields
         .get("driver")
         .and_then(Value::as_str)
@@ -388,287 +577,71 @@ async fn create(
             Error::InvalidParameter("Schema error for node: 'driver' is a required property".into())
         })?
         .to_string();
+    if let Some(u) = chassis_uuid {
+        // Ironic answers 400 here: the request is about the node.
+        let found = state
+            .datastore
+            .run(move |c| chassis_get(c, &u))
+            .await
+            .map_err(|e| match e {
+                Error::NotFound(m) => Error::InvalidParameter(m),
+                other => other,
+            })?;
+        changes.insert("chassis_id".into(), json!(found.id));
+    }
+    let (driver, warning) = canonical_driver(&driver);
+    changes.insert("driver".into(), json!(driver));
     let host = pick_conductor(&state, &driver).await?;
-    let mut node = body.clone();
-    node["owner"] = json!(owner);
-    node["initial_state"] = json!(if v.at_least(ENROLL_ON_CREATE) {
+    let uuid = uuid.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let initial = if v.at_least(ENROLL_ON_CREATE) {
         "enroll"
     } else {
         "available"
-    });
-    let created = state
+    };
+    // Checked here so a bad field is a 400 before any RPC.
+    to_node_changes(changes.clone())?;
+    state
         .rpc
         .call(
             &Target::Conductor(host),
             &ctx,
             "create_node",
-            json!({"node": node}),
+            json!({"uuid": uuid, "initial_state": initial, "fields": changes}),
             state.rpc_timeout(),
         )
         .await?;
-    let uuid = created
-        .get("uuid")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::Internal("create_node returned no uuid".into()))?
-        .to_string();
-    let (row, chassis_uuid) = state
-        .datastore
-        .run(move |c| node_with_chassis(c, &uuid))
-        .await?;
+    let node = state.datastore.run(move |c| load_node(c, &uuid)).await?;
     let base = base_url(&state, &req);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("{base}/v1/nodes/{}", row.uuid)))
-        .json(detail_view(&row, chassis_uuid, v, &base)))
+    let mut resp = HttpResponse::Created();
+    resp.insert_header(("Location", format!("{base}/v1/nodes/{}", node.row.uuid)));
+    if let Some(w) = warning {
+        tracing::warn!(node = %node.row.uuid, "{w}");
+        resp.insert_header(("Warning", format!("299 - \"{w}\"")));
+    }
+    Ok(resp.json(node.view(v, &base).render(None)))
 }
 
-/// A node and the UUID of its chassis, which views show instead of the id.
-fn node_with_chassis(
-    c: &mut crate::db::DbConnection,
-    ident: &str,
-) -> Result<(NodeRow, Option<String>)> {
+/// Classic driver names become their hardware type, with the warning the
+/// operator sees in the response and the log (Ironic would answer 400).
+pub(crate) fn canonical_driver(driver: &str) -> (String, Option<String>) {
+    match crate::drivers::hardware::classic_alias(driver) {
+        Some(hw) => (
+            hw.to_string(),
+            Some(format!(
+                "The classic driver {driver} is deprecated; the node uses the hardware type {hw} instead."
+            )),
+        ),
+        None => (driver.to_string(), None),
+    }
+}
+
+/// A node with its chassis UUID and traits, by UUID or name.
+pub(crate) fn load_node(c: &mut crate::db::DbConnection, ident: &str) -> Result<LoadedNode> {
     let row = node_get(c, ident)?;
-    let chassis = match row.chassis_id {
-        Some(id) => Some(chassis_get_by_id(c, id)?.uuid),
-        None => None,
-    };
-    Ok((row, chassis))
-}
-
-/// Top-level fields a PATCH may name, in Ironic's order (its 400 message
-/// lists them so).
-pub const PATCH_ALLOWED_FIELDS: &[&str] = &[
-    "automated_clean",
-    "bios_interface",
-    "boot_interface",
-    "chassis_uuid",
-    "conductor_group",
-    "console_interface",
-    "deploy_interface",
-    "description",
-    "disable_power_off",
-    "driver",
-    "driver_info",
-    "extra",
-    "inspect_interface",
-    "instance_info",
-    "instance_name",
-    "instance_uuid",
-    "lessee",
-    "maintenance",
-    "management_interface",
-    "name",
-    "network_data",
-    "network_interface",
-    "owner",
-    "power_interface",
-    "properties",
-    "protected",
-    "protected_reason",
-    "raid_interface",
-    "rescue_interface",
-    "resource_class",
-    "retired",
-    "retired_reason",
-    "shard",
-    "storage_interface",
-    "vendor_interface",
-    "parent_node",
-    "firmware_interface",
-];
-
-/// The microversion that introduced each patchable field (absent: 1.1).
-const FIELD_VERSIONS: &[(&str, Version)] = &[
-    ("name", NODE_NAME),
-    ("network_interface", Version::new(1, 20)),
-    ("resource_class", Version::new(1, 21)),
-    ("boot_interface", Version::new(1, 31)),
-    ("console_interface", Version::new(1, 31)),
-    ("deploy_interface", Version::new(1, 31)),
-    ("inspect_interface", Version::new(1, 31)),
-    ("management_interface", Version::new(1, 31)),
-    ("power_interface", Version::new(1, 31)),
-    ("raid_interface", Version::new(1, 31)),
-    ("vendor_interface", Version::new(1, 31)),
-    ("storage_interface", Version::new(1, 33)),
-    ("rescue_interface", Version::new(1, 38)),
-    ("bios_interface", Version::new(1, 40)),
-    ("conductor_group", Version::new(1, 46)),
-    ("automated_clean", Version::new(1, 47)),
-    ("protected", Version::new(1, 48)),
-    ("protected_reason", Version::new(1, 48)),
-    ("owner", Version::new(1, 50)),
-    ("description", Version::new(1, 51)),
-    ("retired", Version::new(1, 61)),
-    ("retired_reason", Version::new(1, 61)),
-    ("lessee", Version::new(1, 65)),
-    ("network_data", Version::new(1, 66)),
-    ("shard", Version::new(1, 82)),
-    ("parent_node", Version::new(1, 83)),
-    ("firmware_interface", Version::new(1, 86)),
-    ("disable_power_off", Version::new(1, 95)),
-    ("instance_name", Version::new(1, 104)),
-];
-
-fn field_version(field: &str) -> Version {
-    FIELD_VERSIONS
-        .iter()
-        .find(|(f, _)| *f == field)
-        .map_or(Version::new(1, 1), |(_, v)| *v)
-}
-
-/// The node as PATCH sees it: every patchable field, secrets unmasked.
-fn patch_document(row: &NodeRow, chassis_uuid: Option<String>) -> Value {
-    let mut m = Map::new();
-    for field in PATCH_ALLOWED_FIELDS {
-        m.insert((*field).to_string(), Value::Null);
-    }
-    m.insert("chassis_uuid".into(), json!(chassis_uuid));
-    m.insert("driver".into(), json!(row.driver));
-    m.insert("driver_info".into(), json_object(&row.driver_info));
-    m.insert("extra".into(), json_object(&row.extra));
-    m.insert("instance_info".into(), json_object(&row.instance_info));
-    m.insert("instance_uuid".into(), json!(row.instance_uuid));
-    m.insert("maintenance".into(), json!(row.maintenance));
-    m.insert("name".into(), json!(row.name));
-    m.insert("properties".into(), json_object(&row.properties));
-    Value::Object(m)
-}
-
-async fn update(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Json<Value>,
-) -> Result<HttpResponse> {
-    let ctx = context_of(&req);
-    let v = version_of(&req);
-    let ident = path.into_inner();
-    let ops = parse_patch(&body, false)?;
-    let lookup = ident.clone();
-    let (row, chassis_uuid) = state
-        .datastore
-        .run(move |c| node_with_chassis(c, &lookup))
-        .await?;
-    let target = node_target(&row, &ctx);
-    if authorize(&state, "baremetal:node:get", &target, &ctx).is_err() {
-        return Err(Error::NotFound(format!("Node {ident} could not be found.")));
-    }
-    authorize(&state, "baremetal:node:update", &target, &ctx)?;
-    let doc = patch_document(&row, chassis_uuid);
-    let patched = apply_patch(&doc, &ops, PATCH_ALLOWED_FIELDS)?;
-    for op in &ops {
-        let field = op
-            .path
-            .trim_start_matches('/')
-            .split('/')
-            .next()
-            .unwrap_or("");
-        if !v.at_least(field_version(field)) {
-            return Err(Error::NotAcceptable("Request not acceptable.".into()));
-        }
-    }
-    let only_unassociating = row.maintenance
-        && ops.len() == 1
-        && ops[0].op == Op::Remove
-        && ops[0].path == "/instance_uuid";
-    let in_transition = row.target_provision_state.is_some()
-        && !UPDATE_ALLOWED_STATES
-            .iter()
-            .any(|s| s.as_str() == row.provision_state);
-    if in_transition && !only_unassociating {
-        return Err(Error::Conflict(format!(
-            "Node {ident} can not be updated while a state transition is in progress."
-        )));
-    }
-    let mut changes = Map::new();
-    let changed = |f: &str| patched.get(f) != doc.get(f);
-    if changed("driver") {
-        let driver = patched["driver"].as_str().ok_or_else(|| {
-            Error::InvalidParameter("Invalid value for driver: a driver is required".into())
-        })?;
-        changes.insert("driver".into(), json!(driver));
-    }
-    for f in ["driver_info", "extra", "instance_info", "properties"] {
-        if changed(f) {
-            changes.insert(f.into(), json!(object_column("node", f, &patched[f])?));
-        }
-    }
-    if changed("name") {
-        match &patched["name"] {
-            Value::Null => {}
-            Value::String(n)
-                if !n.is_empty() && n.len() <= 255 && uuid::Uuid::parse_str(n).is_err() => {}
-            other => {
-                return Err(Error::InvalidParameter(format!(
-                    "Node {ident}: Cannot change name to invalid name '{}'",
-                    other.as_str().unwrap_or(&other.to_string())
-                )))
-            }
-        }
-        changes.insert("name".into(), patched["name"].clone());
-    }
-    if changed("instance_uuid") {
-        match &patched["instance_uuid"] {
-            Value::Null => {}
-            Value::String(u) if uuid::Uuid::parse_str(u).is_ok() => {}
-            other => {
-                return Err(Error::InvalidParameter(format!(
-                    "Expected a UUID for instance_uuid: {other}"
-                )))
-            }
-        }
-        changes.insert("instance_uuid".into(), patched["instance_uuid"].clone());
-    }
-    if changed("maintenance") {
-        let m = patched["maintenance"].as_bool().ok_or_else(|| {
-            Error::InvalidParameter("Invalid value for maintenance: must be a boolean".into())
-        })?;
-        changes.insert("maintenance".into(), json!(m));
-    }
-    if changed("chassis_uuid") {
-        let chassis_id = match &patched["chassis_uuid"] {
-            Value::Null => None,
-            Value::String(u) => {
-                let u = u.clone();
-                let found = state.datastore.run(move |c| chassis_get(c, &u)).await;
-                Some(
-                    found
-                        .map_err(|e| Error::InvalidParameter(e.to_string()))?
-                        .id,
-                )
-            }
-            other => {
-                return Err(Error::InvalidParameter(format!(
-                    "Expected a UUID for chassis_uuid: {other}"
-                )))
-            }
-        };
-        changes.insert("chassis_id".into(), json!(chassis_id));
-    }
-    if !changes.is_empty() {
-        let driver = changes
-            .get("driver")
-            .and_then(Value::as_str)
-            .unwrap_or(&row.driver)
-            .to_string();
-        let host = pick_conductor(&state, &driver).await?;
-        state
-            .rpc
-            .call(
-                &Target::Conductor(host),
-                &ctx,
-                "update_node",
-                json!({"uuid": row.uuid, "changes": changes}),
-                state.rpc_timeout(),
-            )
-            .await?;
-    }
-    let uuid = row.uuid.clone();
-    let (row, chassis_uuid) = state
-        .datastore
-        .run(move |c| node_with_chassis(c, &uuid))
-        .await?;
-    Ok(HttpResponse::Ok().json(detail_view(&row, chassis_uuid, v, &base_url(&state, &req))))
+    let mut loaded = load_related(c, vec![row])?;
+    loaded
+        .pop()
+        .ok_or_else(|| Error::Internal("a loaded node vanished".into()))
 }
 
 async fn delete(

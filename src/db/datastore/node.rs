@@ -107,12 +107,107 @@ pub struct NodeFilter {
     pub owner: Option<String>,
     pub chassis_id: Option<i32>,
     pub provision_state: Option<String>,
+    pub driver: Option<String>,
+    pub resource_class: Option<String>,
+    pub maintenance: Option<bool>,
+    /// `Some(true)`: only nodes with an instance; `Some(false)`: only without.
+    pub associated: Option<bool>,
+    pub instance_uuid: Option<String>,
+    pub fault: Option<String>,
+    pub conductor_group: Option<String>,
     pub limit: Option<i64>,
+    /// Sort column (one of `SORT_COLUMNS`) and direction; `id` ascending
+    /// when `None`. Ties are broken by `id` in the same direction.
+    pub sort: Option<(String, bool)>,
     /// The id of the last row of the previous page.
     pub after_id: Option<i32>,
 }
 
-pub fn node_create(conn: &mut DbConnection, mut new: NewNode) -> Result<NodeRow> {
+/// Columns a listing may be sorted by: every scalar column (Ironic refuses
+/// the JSON ones, and so does Berth by not listing them).
+pub const SORT_COLUMNS: &[&str] = &[
+    "id",
+    "uuid",
+    "name",
+    "instance_uuid",
+    "instance_name",
+    "chassis_id",
+    "power_state",
+    "target_power_state",
+    "provision_state",
+    "target_provision_state",
+    "provision_updated_at",
+    "last_error",
+    "driver",
+    "reservation",
+    "conductor_affinity",
+    "conductor_group",
+    "maintenance",
+    "maintenance_reason",
+    "fault",
+    "console_enabled",
+    "inspection_started_at",
+    "inspection_finished_at",
+    "automated_clean",
+    "protected",
+    "protected_reason",
+    "retired",
+    "retired_reason",
+    "owner",
+    "lessee",
+    "allocation_id",
+    "description",
+    "resource_class",
+    "boot_mode",
+    "secure_boot",
+    "shard",
+    "parent_node",
+    "disable_power_off",
+    "bios_interface",
+    "boot_interface",
+    "console_interface",
+    "deploy_interface",
+    "firmware_interface",
+    "inspect_interface",
+    "management_interface",
+    "network_interface",
+    "power_interface",
+    "raid_interface",
+    "rescue_interface",
+    "storage_interface",
+    "vendor_interface",
+    "created_at",
+    "updated_at",
+];
+
+/// `(col, id)` strictly after the marker row in the sort order. NULLs sort
+/// first ascending and last descending on both SQLite and MariaDB.
+fn after_marker_sql(col: &str, asc: bool, marker_id: i32) -> String {
+    let m = format!("(SELECT {col} FROM nodes WHERE id = {marker_id})");
+    if asc {
+        format!(
+            "(({m} IS NULL AND ((nodes.{col} IS NULL AND nodes.id > {marker_id}) OR nodes.{col} IS NOT NULL)) \
+             OR ({m} IS NOT NULL AND (nodes.{col} > {m} OR (nodes.{col} = {m} AND nodes.id > {marker_id}))))"
+        )
+    } else {
+        format!(
+            "(({m} IS NULL AND nodes.{col} IS NULL AND nodes.id < {marker_id}) \
+             OR ({m} IS NOT NULL AND (nodes.{col} < {m} OR (nodes.{col} = {m} AND nodes.id < {marker_id}) OR nodes.{col} IS NULL)))"
+        )
+    }
+}
+
+pub fn node_create(conn: &mut DbConnection, new: NewNode) -> Result<NodeRow> {
+    node_create_with(conn, new, NodeChanges::default())
+}
+
+/// Inserts a node and sets `fields` on it in one transaction, so a create
+/// with any field Ironic accepts is one write, all or nothing.
+pub fn node_create_with(
+    conn: &mut DbConnection,
+    mut new: NewNode,
+    fields: NodeChanges,
+) -> Result<NodeRow> {
     new.created_at = Some(new.created_at.unwrap_or_else(now));
     let uuid = new.uuid.clone();
     conn.transaction(|c| {
@@ -126,6 +221,20 @@ pub fn node_create(conn: &mut DbConnection, mut new: NewNode) -> Result<NodeRow>
                 }),
                 other => other,
             })?;
+        if !fields.is_empty() {
+            diesel::update(nodes::table.filter(nodes::uuid.eq(&uuid)))
+                .set(&fields)
+                .execute(c)
+                .map_err(|e| match Error::from(e) {
+                    Error::Conflict(_) => match &fields.instance_uuid {
+                        Some(Some(i)) => Error::Conflict(format!(
+                            "Instance {i} is already associated with a node, it cannot be associated with this other node {uuid}"
+                        )),
+                        _ => Error::Conflict(format!("Node {uuid} conflicts with another node.")),
+                    },
+                    other => other,
+                })?;
+        }
         node_get_by_uuid(c, &uuid)
     })
 }
@@ -159,10 +268,20 @@ pub fn node_get(conn: &mut DbConnection, ident: &str) -> Result<NodeRow> {
 }
 
 pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<NodeRow>> {
-    let mut q = nodes::table
-        .select(NodeRow::as_select())
-        .order(nodes::id.asc())
-        .into_boxed();
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Integer};
+    let mut q = nodes::table.select(NodeRow::as_select()).into_boxed();
+    let (col, asc) = filter.sort.clone().unwrap_or_else(|| ("id".into(), true));
+    if !SORT_COLUMNS.contains(&col.as_str()) {
+        return Err(Error::InvalidParameter(format!(
+            "The sort_key value \"{col}\" is an invalid field for sorting"
+        )));
+    }
+    // The column name comes from SORT_COLUMNS, never from the caller as is.
+    let dir = if asc { "ASC" } else { "DESC" };
+    q = q.order(sql::<Integer>(&format!(
+        "nodes.{col} {dir}, nodes.id {dir}"
+    )));
     if let Some(owner) = &filter.owner {
         q = q.filter(nodes::owner.eq(owner.clone()));
     }
@@ -172,8 +291,32 @@ pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<Nod
     if let Some(state) = &filter.provision_state {
         q = q.filter(nodes::provision_state.eq(state.clone()));
     }
+    if let Some(driver) = &filter.driver {
+        q = q.filter(nodes::driver.eq(driver.clone()));
+    }
+    if let Some(rc) = &filter.resource_class {
+        q = q.filter(nodes::resource_class.eq(rc.clone()));
+    }
+    if let Some(m) = filter.maintenance {
+        q = q.filter(nodes::maintenance.eq(m));
+    }
+    match filter.associated {
+        Some(true) => q = q.filter(nodes::instance_uuid.is_not_null()),
+        Some(false) => q = q.filter(nodes::instance_uuid.is_null()),
+        None => {}
+    }
+    if let Some(i) = &filter.instance_uuid {
+        q = q.filter(nodes::instance_uuid.eq(i.clone()));
+    }
+    if let Some(f) = &filter.fault {
+        q = q.filter(nodes::fault.eq(f.clone()));
+    }
+    if let Some(g) = &filter.conductor_group {
+        // Conductor groups compare case-insensitively in Ironic.
+        q = q.filter(nodes::conductor_group.eq(g.to_lowercase()));
+    }
     if let Some(after) = filter.after_id {
-        q = q.filter(nodes::id.gt(after));
+        q = q.filter(sql::<Bool>(&after_marker_sql(&col, asc, after)));
     }
     if let Some(limit) = filter.limit {
         q = q.limit(limit);
@@ -182,21 +325,298 @@ pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<Nod
 }
 
 /// Fields a node update may set; `None` leaves a column alone,
-/// `Some(None)` clears it.
-#[derive(Clone, Debug, Default, AsChangeset)]
+/// `Some(None)` clears it. It is also `update_node`'s RPC payload, keyed by
+/// column name, so unknown keys are refused.
+#[derive(Clone, Debug, Default, AsChangeset, serde::Deserialize, serde::Serialize)]
 #[diesel(table_name = nodes)]
+#[serde(deny_unknown_fields)]
 pub struct NodeChanges {
-    pub name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    pub driver_info: Option<Option<String>>,
-    pub extra: Option<Option<String>>,
-    pub instance_info: Option<Option<String>>,
-    pub instance_uuid: Option<Option<String>>,
-    pub properties: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<bool>,
-    pub maintenance_reason: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conductor_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_power_off: Option<bool>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub automated_clean: Option<Option<bool>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub secure_boot: Option<Option<bool>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub chassis_id: Option<Option<i32>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub driver_info: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub extra: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_info: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_uuid: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub instance_name: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub properties: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub maintenance_reason: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fault: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_class: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_data: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub owner: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub lessee: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub protected_reason: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retired_reason: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub shard: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent_node: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target_raid_config: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub raid_config: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub clean_step: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deploy_step: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub boot_mode: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bios_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub boot_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub console_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deploy_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub firmware_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub inspect_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub management_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub network_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub power_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub raid_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rescue_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub storage_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub vendor_interface: Option<Option<String>>,
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_error: Option<Option<String>>,
+    #[serde(skip)]
     pub updated_at: Option<NaiveDateTime>,
+}
+
+impl NodeChanges {
+    pub fn is_empty(&self) -> bool {
+        serde_json::to_value(self).is_ok_and(|v| v.as_object().is_some_and(|m| m.is_empty()))
+    }
+}
+
+/// Tells "absent" from "null" for optional columns in `NodeChanges`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+
+    pub fn serialize<T, S>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize,
+        S: Serializer,
+    {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
 }
 
 /// Why a guarded write touched no row: gone, or held by a conductor.
