@@ -97,9 +97,22 @@ fi
 WORK=$(mktemp -d /tmp/berth-bench.XXXXXX)
 BERTH_PID=
 IRONIC_PID=
+CLIENT_PID=
+# The target dir may be shared with other checkouts: run a private copy of
+# the binary just built, so a concurrent build cannot swap it mid-run.
+cp "$BERTH_BIN" "$WORK/berth-bin"
+
+bench() {
+    # The Python helper in the background, so that a signal to this script
+    # is handled at once (bash defers traps while a foreground child runs).
+    "$PY" "$BENCH" "$@" &
+    CLIENT_PID=$!
+    wait "$CLIENT_PID"
+    CLIENT_PID=
+}
 
 stop_pid() {
-    # Stops one server we started, by PID: SIGTERM, then SIGKILL after 20 s.
+    # Stops one server we started, by PID: SIGTERM, then SIGKILL after 10 s.
     # Ironic's master process forks a worker; SIGTERM to the master stops it
     # too, and the worker is killed by PID if it outlives the master.
     local pid=$1 kids i
@@ -107,7 +120,7 @@ stop_pid() {
     kill -0 "$pid" 2>/dev/null || return 0
     kids=$(ps -o pid= --ppid "$pid" 2>/dev/null || true)
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 40); do
+    for i in $(seq 20); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.5
     done
@@ -120,6 +133,10 @@ stop_pid() {
 
 cleanup() {
     local rc=$?
+    if [[ -n "$CLIENT_PID" ]]; then
+        kill -TERM "$CLIENT_PID" 2>/dev/null || true
+        wait "$CLIENT_PID" 2>/dev/null || true
+    fi
     stop_pid "$BERTH_PID"
     stop_pid "$IRONIC_PID"
     if [[ $KEEP -eq 1 || $rc -ne 0 ]]; then
@@ -151,26 +168,27 @@ mkdir -p "$WORK/berth"
 sed -e "s|@STATE@|$WORK/berth|g" -e "s|@PORT@|$BERTH_PORT|g" \
     tools/bench/berth.conf.in > "$WORK/berth/berth.conf"
 log "starting berth ($PROFILE) on 127.0.0.1:$BERTH_PORT"
-"$BERTH_BIN" --config-file "$WORK/berth/berth.conf" \
+"$WORK/berth-bin" --config-file "$WORK/berth/berth.conf" \
     > "$WORK/berth/berth.log" 2>&1 &
 BERTH_PID=$!
 
 IRONIC_URL=http://127.0.0.1:$IRONIC_PORT
 BERTH_URL=http://127.0.0.1:$BERTH_PORT
-"$PY" "$BENCH" wait "$BERTH_URL" --timeout 60
-"$PY" "$BENCH" wait "$IRONIC_URL" --timeout 120
+bench wait "$BERTH_URL" --timeout 60
+bench wait "$IRONIC_URL" --timeout 120
 
 if [[ -z "$VERSION" ]]; then
     VERSION=$("$PY" "$BENCH" max-version "$BERTH_URL" "$IRONIC_URL")
 fi
 log "microversion $VERSION"
 
-"$PY" "$BENCH" populate "$BERTH_URL" --version "$VERSION" --nodes "$NODES" >&2
-"$PY" "$BENCH" populate "$IRONIC_URL" --version "$VERSION" --nodes "$NODES" >&2
+bench populate "$BERTH_URL" --version "$VERSION" --nodes "$NODES" >&2
+bench populate "$IRONIC_URL" --version "$VERSION" --nodes "$NODES" >&2
 
 BERTH_DESC="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 BERTH_DESC+=" ($(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git status --porcelain 2>/dev/null)" ]]; then
+if [[ -n "$(git status --porcelain -- src migrations Cargo.toml Cargo.lock \
+        2>/dev/null)" ]]; then
     BERTH_DESC+="+dirty"
 fi
 BERTH_DESC+=")"
@@ -178,7 +196,7 @@ IRONIC_DESC=$("$PY" -c 'import importlib.metadata as m; print(m.version("ironic"
 
 mkdir -p "$(dirname "$OUT")"
 log "measuring: $CONCURRENCY clients, ${WARMUP}s warm-up + ${DURATION}s per run, $ROUNDS rounds"
-"$PY" "$BENCH" measure \
+bench measure \
     --target "berth=$BERTH_URL@$BERTH_PID" \
     --target "ironic=$IRONIC_URL@$IRONIC_PID" \
     --version "$VERSION" --nodes "$NODES" --concurrency "$CONCURRENCY" \

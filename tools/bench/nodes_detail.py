@@ -191,19 +191,23 @@ def node_body(i, version):
 
 
 def list_nodes(server, detail=True, limit=1000):
-    """Every node, following `next` links."""
-    path = "/v1/nodes/detail" if detail else "/v1/nodes"
-    path += "?limit=%d" % limit
-    nodes = []
-    while path:
-        page = server.json("GET", path)
-        nodes.extend(page["nodes"])
-        nxt = page.get("next")
-        if not nxt or not page["nodes"]:
-            break
-        parts = urllib.parse.urlsplit(nxt)
-        path = parts.path + ("?" + parts.query if parts.query else "")
-    return nodes
+    """Every node, page by page with our own marker.
+
+    The server's `next` link is not followed: Ironic 39 puts
+    `fields=...,name` in it for /v1/nodes, which it then refuses with 406
+    below 1.5.
+    """
+    base = "/v1/nodes/detail" if detail else "/v1/nodes"
+    nodes, marker = [], None
+    while True:
+        path = "%s?limit=%d" % (base, limit)
+        if marker:
+            path += "&marker=" + marker
+        page = server.json("GET", path)["nodes"]
+        nodes.extend(page)
+        if len(page) < limit:
+            return nodes
+        marker = page[-1]["uuid"]
 
 
 def cmd_populate(args):
