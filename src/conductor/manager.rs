@@ -41,12 +41,14 @@ impl ConductorManager {
         let verb: Verb = arg_str(&args, "target")?
             .parse()
             .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
+        let clean_steps = args.get("clean_steps").filter(|s| !s.is_null()).cloned();
         provision::start(
             &self.datastore,
             &self.tracker,
             &self.conf.default.host,
             &uuid,
             verb,
+            clean_steps.as_ref(),
         )
         .await?;
         Ok(Value::Null)

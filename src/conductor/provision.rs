@@ -24,14 +24,22 @@ pub async fn start(
     host: &str,
     uuid: &str,
     verb: Verb,
+    clean_steps: Option<&serde_json::Value>,
 ) -> Result<()> {
     let mut task = NodeTask::acquire(datastore, host, uuid).await?;
     if let Err(e) = task.require_fake_hardware("provision") {
         task.release().await;
         return Err(e);
     }
+    if let Some(steps) = clean_steps {
+        if let Err(e) = check_fake_clean_steps(&task.node.uuid, steps) {
+            task.release().await;
+            return Err(e);
+        }
+    }
     let clear = Also {
         last_error: Some(None),
+        inspection: (verb == Verb::Inspect).then_some(true),
         ..Default::default()
     };
     let state = match task.process_event(verb.event(), clear).await {
@@ -43,7 +51,7 @@ pub async fn start(
     };
     if matches!(
         state,
-        S::Enroll | S::Manageable | S::Available | S::Active | S::Error
+        S::Enroll | S::Manageable | S::Available | S::Active | S::Error | S::Rescue
     ) {
         task.release().await;
         return Ok(());
@@ -81,7 +89,15 @@ async fn finish(task: &mut NodeTask) -> Result<()> {
                 task.process_event(Event::Manage, Also::default()).await?
             }
             S::Cleaning => task.process_event(Event::Done, Also::default()).await?,
-            S::Inspecting | S::Adopting => task.process_event(Event::Done, Also::default()).await?,
+            S::Inspecting => {
+                let also = Also {
+                    inspection: Some(false),
+                    ..Default::default()
+                };
+                task.process_event(Event::Done, also).await?
+            }
+            S::Adopting | S::Unrescuing => task.process_event(Event::Done, Also::default()).await?,
+            S::Rescuing => task.process_event(Event::Done, Also::default()).await?,
             S::Deploying => task.process_event(Event::Done, power("power on")).await?,
             S::Deleting => {
                 let mut also = power("power off");
@@ -92,11 +108,53 @@ async fn finish(task: &mut NodeTask) -> Result<()> {
         };
         if !matches!(
             next,
-            S::Cleaning | S::Deploying | S::Deleting | S::Verifying | S::Inspecting | S::Adopting
+            S::Cleaning
+                | S::Deploying
+                | S::Deleting
+                | S::Verifying
+                | S::Inspecting
+                | S::Adopting
+                | S::Rescuing
+                | S::Unrescuing
         ) {
             return Ok(());
         }
     }
+}
+
+/// The clean steps fake-hardware's interfaces offer (Ironic's fake BIOS,
+/// RAID and firmware interfaces declare these).
+const FAKE_CLEAN_STEPS: &[(&str, &str)] = &[
+    ("bios", "apply_configuration"),
+    ("bios", "factory_reset"),
+    ("raid", "create_configuration"),
+    ("raid", "delete_configuration"),
+    ("firmware", "update"),
+];
+
+/// A manual clean may only ask for steps the node's interfaces have.
+fn check_fake_clean_steps(node: &str, steps: &serde_json::Value) -> Result<()> {
+    for step in steps.as_array().into_iter().flatten() {
+        let iface = step
+            .get("interface")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        let name = step
+            .get("step")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        if !FAKE_CLEAN_STEPS.contains(&(iface, name)) {
+            return Err(crate::error::Error::InvalidParameter(format!(
+                "Node {node} has no clean step \"{name}\" on its {iface} interface; fake-hardware offers: {}",
+                FAKE_CLEAN_STEPS
+                    .iter()
+                    .map(|(i, s)| format!("{i}.{s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn power(state: &str) -> Also {

@@ -25,6 +25,8 @@ pub struct Also {
     pub last_error: Option<Option<String>>,
     pub power_state: Option<Option<String>>,
     pub clear_instance: bool,
+    /// Inspection started (`true`) or finished (`false`) with this change.
+    pub inspection: Option<bool>,
 }
 
 impl NodeTask {
@@ -83,6 +85,7 @@ impl NodeTask {
             last_error: also.last_error,
             power_state: also.power_state,
             clear_instance: also.clear_instance,
+            inspection: also.inspection,
         };
         let (u, h) = (self.node.uuid.clone(), self.host.clone());
         self.node = self

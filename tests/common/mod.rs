@@ -202,9 +202,13 @@ pub fn openstack_noauth(cli: &str, base: &str, args: &[&str]) -> (bool, String, 
         .args(args)
         .output()
         .unwrap();
+    let mut err = String::from_utf8_lossy(&out.stderr).to_string();
+    if !out.status.success() && err.trim().is_empty() {
+        err = format!("(no output; exit status {})", out.status);
+    }
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
+        err,
     )
 }

@@ -52,10 +52,12 @@ async fn show(
     let v = version_of(&req);
     let provision_state = if row.provision_state == "available" && !v.at_least(Version::new(1, 2)) {
         Value::Null
+    } else if row.provision_state == "inspect wait" && !v.at_least(Version::new(1, 39)) {
+        json!("inspecting")
     } else {
         json!(row.provision_state)
     };
-    Ok(HttpResponse::Ok().json(json!({
+    let mut doc = json!({
         "console_enabled": row.console_enabled,
         "last_error": row.last_error,
         "power_state": row.power_state,
@@ -63,7 +65,12 @@ async fn show(
         "provision_updated_at": timestamp(row.provision_updated_at),
         "target_power_state": row.target_power_state,
         "target_provision_state": row.target_provision_state,
-    })))
+    });
+    if v.at_least(Version::new(1, 12)) {
+        doc["raid_config"] = super::views::json_object(&row.raid_config);
+        doc["target_raid_config"] = super::views::json_object(&row.target_raid_config);
+    }
+    Ok(HttpResponse::Ok().json(doc))
 }
 
 fn not_acceptable() -> Error {
@@ -118,6 +125,7 @@ async fn provision(
     if !v.at_least(Version::new(major, minor)) {
         return Err(not_acceptable());
     }
+    let extras = check_provision_body(&body, verb, v)?;
     if row.maintenance && verb.refused_in_maintenance() {
         return Err(Error::InvalidParameter(format!(
             "The requested action \"{raw}\" can not be performed on node \"{ident}\" while it is in maintenance mode."
@@ -148,11 +156,153 @@ async fn provision(
             &Target::Conductor(host),
             &context_of(&req),
             "do_provisioning_action",
-            json!({"uuid": row.uuid, "target": verb.as_str()}),
+            json!({"uuid": row.uuid, "target": verb.as_str(), "clean_steps": extras.clean_steps}),
             state.rpc_timeout(),
         )
         .await?;
     Ok(accepted(&state, &req, &ident))
+}
+
+/// What a provision request carries besides its target.
+struct ProvisionExtras {
+    clean_steps: Option<Value>,
+}
+
+/// Body keys of `PUT …/states/provision` and the version that allows each.
+const PROVISION_KEYS: &[(&str, Version)] = &[
+    ("target", Version::new(1, 1)),
+    ("configdrive", Version::new(1, 1)),
+    ("clean_steps", Version::new(1, 15)),
+    ("rescue_password", Version::new(1, 38)),
+    ("deploy_steps", Version::new(1, 69)),
+    ("disable_ramdisk", Version::new(1, 70)),
+    ("service_steps", Version::new(1, 87)),
+    ("runbook", Version::new(1, 92)),
+];
+
+/// A config drive given as a JSON object came with 1.56; on rebuild, 1.35.
+const CONFIGDRIVE_DICT: Version = Version::new(1, 56);
+const REBUILD_CONFIGDRIVE: Version = Version::new(1, 35);
+
+/// Ironic's checks of the provision body, before anything is sent.
+fn check_provision_body(body: &Value, verb: Verb, v: Version) -> Result<ProvisionExtras> {
+    let Value::Object(map) = body else {
+        return Err(Error::InvalidParameter(
+            "Invalid provision request: body must be an object".into(),
+        ));
+    };
+    let mut unexpected = Vec::new();
+    for key in map.keys() {
+        match PROVISION_KEYS.iter().find(|(k, _)| k == key) {
+            None => unexpected.push(key.as_str()),
+            Some((_, since)) if !v.at_least(*since) => return Err(not_acceptable()),
+            Some(_) => {}
+        }
+    }
+    if !unexpected.is_empty() {
+        return Err(Error::InvalidParameter(format!(
+            "Unexpected arguments: {}",
+            unexpected.join(", ")
+        )));
+    }
+    let present = |k: &str| map.get(k).is_some_and(|x| !x.is_null());
+    if let Some(cd) = map.get("configdrive").filter(|x| !x.is_null()) {
+        if !matches!(verb, Verb::Active | Verb::Rebuild | Verb::Deploy) {
+            return Err(Error::InvalidParameter(
+                "Adding a config drive is only supported when setting provision state to active or rebuild"
+                    .into(),
+            ));
+        }
+        match cd {
+            Value::String(_) => {}
+            Value::Object(_) if v.at_least(CONFIGDRIVE_DICT) => {}
+            Value::Object(_) => return Err(not_acceptable()),
+            _ => {
+                return Err(Error::InvalidParameter(
+                    "Invalid configdrive: expected a string or an object".into(),
+                ))
+            }
+        }
+        if verb == Verb::Rebuild && !v.at_least(REBUILD_CONFIGDRIVE) {
+            return Err(not_acceptable());
+        }
+    }
+    if verb == Verb::Rescue {
+        let ok = map
+            .get("rescue_password")
+            .and_then(Value::as_str)
+            .is_some_and(|p| !p.trim().is_empty());
+        if !ok {
+            return Err(Error::InvalidParameter(
+                "A non-empty \"rescue_password\" is required when setting target provision state to rescue"
+                    .into(),
+            ));
+        }
+    } else if present("rescue_password") {
+        return Err(Error::InvalidParameter(
+            "\"rescue_password\" is only valid when setting target provision state to rescue"
+                .into(),
+        ));
+    }
+    let clean_steps = map.get("clean_steps").filter(|x| !x.is_null()).cloned();
+    if verb == Verb::Clean {
+        let Some(steps) = &clean_steps else {
+            return Err(Error::InvalidParameter(
+                "\"clean_steps\" is required when setting target provision state to clean".into(),
+            ));
+        };
+        check_steps("clean", steps)?;
+    } else if clean_steps.is_some() {
+        return Err(Error::InvalidParameter(
+            "\"clean_steps\" is only valid when setting target provision state to clean".into(),
+        ));
+    }
+    Ok(ProvisionExtras { clean_steps })
+}
+
+/// Each step: `{"interface": <kind>, "step": <name>[, "args": {…}]}`.
+fn check_steps(kind: &str, steps: &Value) -> Result<()> {
+    let bad = |why: String| Error::InvalidParameter(format!("Invalid {kind}_steps: {why}"));
+    let Value::Array(list) = steps else {
+        return Err(bad("expected a list of steps".into()));
+    };
+    if list.is_empty() {
+        return Err(Error::InvalidParameter(format!(
+            "\"{kind}_steps\" is required when setting target provision state to {kind}"
+        )));
+    }
+    for step in list {
+        let Value::Object(m) = step else {
+            return Err(bad(format!("{step} is not an object")));
+        };
+        for key in m.keys() {
+            if !["interface", "step", "args"].contains(&key.as_str()) {
+                return Err(bad(format!(
+                    "Additional properties are not allowed ('{key}' was unexpected)"
+                )));
+            }
+        }
+        let iface = m
+            .get("interface")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if crate::drivers::InterfaceKind::ALL
+            .iter()
+            .all(|k| k.as_str() != iface)
+        {
+            return Err(bad(format!(
+                "'interface' must be one of the driver interfaces, not {:?}",
+                iface
+            )));
+        }
+        if !m.get("step").is_some_and(Value::is_string) {
+            return Err(bad("'step' is a required string".into()));
+        }
+        if m.get("args").is_some_and(|a| !a.is_object()) {
+            return Err(bad("'args' must be an object".into()));
+        }
+    }
+    Ok(())
 }
 
 async fn power(
@@ -164,8 +314,15 @@ async fn power(
     let ident = path.into_inner();
     let row = node_for(&state, &req, &ident, "baremetal:node:set_power_state").await?;
     let v = version_of(&req);
-    if body.get("timeout").is_some() && !v.at_least(Version::new(1, 27)) {
-        return Err(not_acceptable());
+    if let Some(t) = body.get("timeout") {
+        if !v.at_least(Version::new(1, 27)) {
+            return Err(not_acceptable());
+        }
+        if !t.as_i64().is_some_and(|t| t > 0) {
+            return Err(Error::InvalidParameter(format!(
+                "Invalid timeout value {t}. The timeout has to be a positive integer."
+            )));
+        }
     }
     let raw = body
         .get("target")

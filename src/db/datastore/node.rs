@@ -752,6 +752,9 @@ pub struct ProvisionWrite {
     pub power_state: Option<Option<String>>,
     /// Undeploy forgets the instance, as Ironic does.
     pub clear_instance: bool,
+    /// `Some(true)`: inspection starts now (finish time cleared);
+    /// `Some(false)`: it finished now.
+    pub inspection: Option<bool>,
 }
 
 pub fn node_set_provision_state(
@@ -790,6 +793,22 @@ pub fn node_set_provision_state(
             diesel::update(only_node)
                 .set(nodes::power_state.eq(power))
                 .execute(c)?;
+        }
+        match w.inspection {
+            Some(true) => {
+                diesel::update(only_node)
+                    .set((
+                        nodes::inspection_started_at.eq(Some(at)),
+                        nodes::inspection_finished_at.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(c)?;
+            }
+            Some(false) => {
+                diesel::update(only_node)
+                    .set(nodes::inspection_finished_at.eq(Some(at)))
+                    .execute(c)?;
+            }
+            None => {}
         }
         if w.clear_instance {
             diesel::update(only_node)
