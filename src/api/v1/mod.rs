@@ -3,8 +3,10 @@
 pub mod chassis;
 pub mod collection;
 pub mod drivers;
+pub mod field_table;
 pub mod node_states;
 pub mod nodes;
+pub mod portgroups;
 pub mod ports;
 pub mod views;
 
@@ -15,5 +17,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     drivers::routes(cfg);
     node_states::routes(cfg);
     nodes::routes(cfg);
+    portgroups::routes(cfg);
     ports::routes(cfg);
 }
