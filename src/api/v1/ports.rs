@@ -1,14 +1,18 @@
-//! `/v1/ports`: list, detail, show, create, delete (Ironic 1.1).
+//! `/v1/ports`: list, detail, show, create, update, delete; the port lists
+//! of a node and of a portgroup; the port fields each microversion shows.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::collection::{
-    checked_uuid, collection, requested_fields, select_fields, Page, ShowQuery, SortDir,
+use super::collection::{checked_uuid, collection, requested_fields, Page, ShowQuery, SortDir};
+use super::field_table::{
+    bool_value, check_requested, detail_flag, refuse_newer, render, short_string, FieldSpec, Gate,
 };
 use super::views::{json_object, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
-use crate::api::middleware::{context_of, version_of};
+use crate::api::microversion::Version;
+use crate::api::middleware::{context_of, not_found, version_of};
+use crate::api::patch::{python_repr, Op, PatchOp};
 use crate::api::ApiState;
 use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
@@ -17,7 +21,169 @@ use crate::db::datastore::port::{
     port_create, port_delete, port_get, port_list, port_update, NewPort, PortChanges, PortFilter,
     PortWithNode,
 };
+use crate::db::datastore::portgroup::portgroup_get;
 use crate::error::{Error, Result};
+
+/// `internal_info` in port views.
+pub const PORT_INTERNAL_INFO: Version = Version::new(1, 18);
+/// `local_link_connection` and `pxe_enabled`.
+pub const PORT_ADVANCED_NET: Version = Version::new(1, 19);
+/// Portgroup membership: `portgroup_uuid`, `?portgroup=`, and the port and
+/// portgroup sub-collections of nodes and portgroups.
+pub const PORTGROUP_MEMBERSHIP: Version = Version::new(1, 24);
+pub const PORT_PHYSICAL_NETWORK: Version = Version::new(1, 34);
+pub const PORT_SMARTNIC: Version = Version::new(1, 53);
+/// `network_type` inside `local_link_connection`.
+pub const LOCAL_LINK_NETWORK_TYPE: Version = Version::new(1, 64);
+pub const PORT_NAME: Version = Version::new(1, 88);
+/// The OVN VTEP keys of `local_link_connection`.
+pub const LOCAL_LINK_OVN_VTEP: Version = Version::new(1, 90);
+/// `node_ident` (a node name or UUID) when creating a port.
+pub const PORT_NODE_IDENT: Version = Version::new(1, 94);
+pub const PORT_DESCRIPTION: Version = Version::new(1, 97);
+pub const PORT_VENDOR: Version = Version::new(1, 100);
+pub const PORT_CATEGORY: Version = Version::new(1, 101);
+
+const BASE: Version = crate::api::microversion::MIN;
+
+fn string_or_null(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| json!(s))
+}
+
+/// Ironic hides a link that uses the OVN VTEP keys below 1.90 as `{}`; the
+/// view functions have no version, so that rule lives in `port_view`.
+fn local_link(p: &PortWithNode) -> Value {
+    json_object(&p.port.local_link_connection)
+}
+
+/// Every attribute of a port, with the version that introduced it.
+pub const PORT_FIELDS: &[FieldSpec<PortWithNode>] = &[
+    FieldSpec {
+        name: "uuid",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.port.uuid),
+    },
+    FieldSpec {
+        name: "address",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.port.address),
+    },
+    FieldSpec {
+        name: "node_uuid",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.node_uuid),
+    },
+    FieldSpec {
+        name: "extra",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| json_object(&p.port.extra),
+    },
+    FieldSpec {
+        name: "created_at",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| timestamp(Some(p.port.created_at)),
+    },
+    FieldSpec {
+        name: "updated_at",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, _| timestamp(p.port.updated_at),
+    },
+    FieldSpec {
+        name: "links",
+        since: BASE,
+        gate: Gate::Refuse,
+        get: |p, b| resource_links(b, "ports", &p.port.uuid),
+    },
+    FieldSpec {
+        name: "internal_info",
+        since: PORT_INTERNAL_INFO,
+        gate: Gate::Hide,
+        get: |p, _| json_object(&p.port.internal_info),
+    },
+    FieldSpec {
+        name: "local_link_connection",
+        since: PORT_ADVANCED_NET,
+        gate: Gate::Refuse,
+        get: |p, _| local_link(p),
+    },
+    FieldSpec {
+        name: "pxe_enabled",
+        since: PORT_ADVANCED_NET,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.port.pxe_enabled),
+    },
+    FieldSpec {
+        name: "portgroup_uuid",
+        since: PORTGROUP_MEMBERSHIP,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.portgroup_uuid),
+    },
+    FieldSpec {
+        name: "physical_network",
+        since: PORT_PHYSICAL_NETWORK,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.port.physical_network),
+    },
+    FieldSpec {
+        name: "is_smartnic",
+        since: PORT_SMARTNIC,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.port.is_smartnic),
+    },
+    FieldSpec {
+        name: "name",
+        since: PORT_NAME,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.port.name),
+    },
+    FieldSpec {
+        name: "description",
+        since: PORT_DESCRIPTION,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.port.description),
+    },
+    FieldSpec {
+        name: "vendor",
+        since: PORT_VENDOR,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.port.vendor),
+    },
+    FieldSpec {
+        name: "category",
+        since: PORT_CATEGORY,
+        gate: Gate::Refuse,
+        get: |p, _| string_or_null(&p.port.category),
+    },
+];
+
+const LIST_FIELDS: &[&str] = &["uuid", "address", "links"];
+
+/// JSON columns Ironic refuses to sort by (its own message, without quotes).
+const UNSORTABLE: &[&str] = &["extra", "internal_info", "local_link_connection"];
+
+const OVN_VTEP_KEYS: &[&str] = &["vtep-logical-switch", "vtep-physical-switch"];
+
+/// A port as the negotiated version shows it.
+pub fn port_view(p: &PortWithNode, base: &str, v: Version, only: Option<&[String]>) -> Value {
+    let mut view = render(PORT_FIELDS, p, base, v, only);
+    if !v.at_least(LOCAL_LINK_OVN_VTEP) {
+        if let Some(llc) = view.get_mut("local_link_connection") {
+            if llc
+                .as_object()
+                .is_some_and(|m| OVN_VTEP_KEYS.iter().any(|k| m.contains_key(*k)))
+            {
+                *llc = json!({});
+            }
+        }
+    }
+    view
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/ports", web::get().to(list))
@@ -25,6 +191,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/ports", web::post().to(create))
         .route("/v1/ports/detail", web::get().to(detail))
         .route("/v1/nodes/{ident}/ports", web::get().to(of_node))
+        .route(
+            "/v1/nodes/{ident}/ports/detail",
+            web::get().to(of_node_detail),
+        )
+        .route("/v1/portgroups/{ident}/ports", web::get().to(of_portgroup))
+        .route(
+            "/v1/portgroups/{ident}/ports/detail",
+            web::get().to(of_portgroup_detail),
+        )
         .route("/v1/ports/{uuid}", web::get().to(show))
         .route("/v1/ports/{uuid}", web::patch().to(update))
         .route("/v1/ports/{uuid}", web::delete().to(delete));
@@ -37,7 +212,7 @@ fn denied(rule: &str) -> Error {
 }
 
 /// Port rules are checked against the owning node's owner and lessee.
-fn authorize_on_node(
+pub(crate) fn authorize_on_node(
     state: &ApiState,
     ctx: &RequestContext,
     rule: &str,
@@ -67,39 +242,197 @@ pub fn normalize_mac(raw: &str) -> Result<String> {
     }
 }
 
-fn full_view(p: &PortWithNode, base: &str) -> Value {
-    let mut m = Map::new();
-    m.insert("uuid".into(), json!(p.port.uuid));
-    m.insert("address".into(), json!(p.port.address));
-    m.insert("node_uuid".into(), json!(p.node_uuid));
-    m.insert("extra".into(), json_object(&p.port.extra));
-    m.insert("created_at".into(), timestamp(Some(p.port.created_at)));
-    m.insert("updated_at".into(), timestamp(p.port.updated_at));
-    m.insert("links".into(), resource_links(base, "ports", &p.port.uuid));
-    Value::Object(m)
-}
-
-const LIST_FIELDS: &[&str] = &["uuid", "address", "links"];
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     node: Option<String>,
     node_uuid: Option<String>,
     address: Option<String>,
+    portgroup: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
     sort_key: Option<String>,
     sort_dir: Option<String>,
     fields: Option<String>,
+    detail: Option<String>,
 }
 
-async fn load(
+/// Where a port list hangs.
+enum Parent {
+    Root,
+    Node(String),
+    Portgroup(String),
+}
+
+async fn list(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    serve_list(&state, &req, q.into_inner(), Parent::Root, false).await
+}
+
+async fn detail(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    serve_list(&state, &req, q.into_inner(), Parent::Root, true).await
+}
+
+/// `GET /v1/nodes/{ident}/ports`: the ports of one node.
+async fn of_node(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    serve_list(
+        &state,
+        &req,
+        q.into_inner(),
+        Parent::Node(path.into_inner()),
+        false,
+    )
+    .await
+}
+
+async fn of_node_detail(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    serve_list(
+        &state,
+        &req,
+        q.into_inner(),
+        Parent::Node(path.into_inner()),
+        true,
+    )
+    .await
+}
+
+/// `GET /v1/portgroups/{ident}/ports` (1.24): the members of a portgroup.
+async fn of_portgroup(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    if !version_of(&req).at_least(PORTGROUP_MEMBERSHIP) {
+        return Ok(not_found(req).await);
+    }
+    let parent = Parent::Portgroup(path.into_inner());
+    serve_list(&state, &req, q.into_inner(), parent, false).await
+}
+
+async fn of_portgroup_detail(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    if !version_of(&req).at_least(PORTGROUP_MEMBERSHIP) {
+        return Ok(not_found(req).await);
+    }
+    let parent = Parent::Portgroup(path.into_inner());
+    serve_list(&state, &req, q.into_inner(), parent, true).await
+}
+
+/// The list and detail endpoints, in Ironic's order of checks.
+async fn serve_list(
     state: &ApiState,
     req: &HttpRequest,
-    q: &ListQuery,
-) -> Result<(Page, Vec<PortWithNode>)> {
+    mut q: ListQuery,
+    parent: Parent,
+    detail_endpoint: bool,
+) -> Result<HttpResponse> {
+    let v = version_of(req);
+    if detail_endpoint {
+        let unexpected: Vec<&str> = [
+            ("fields", q.fields.is_some()),
+            ("detail", q.detail.is_some()),
+        ]
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+        if !unexpected.is_empty() {
+            return Err(Error::InvalidParameter(format!(
+                "Unexpected arguments: {}",
+                unexpected.join(", ")
+            )));
+        }
+    }
+    let fields = requested_fields(q.fields.as_deref(), v)?;
+    if let Some(f) = &fields {
+        check_requested(PORT_FIELDS, f, v)?;
+    }
+    let sort_key = q.sort_key.clone().unwrap_or_else(|| "id".into());
+    refuse_newer(PORT_FIELDS, [sort_key.as_str()], v)?;
+    if UNSORTABLE.contains(&sort_key.as_str()) {
+        return Err(Error::InvalidParameter(format!(
+            "The sort_key value {sort_key} is an invalid field for sorting"
+        )));
+    }
+    if q.portgroup.is_some() && !v.at_least(PORTGROUP_MEMBERSHIP) {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    if let Some(n) = q.node.as_deref().filter(|_| q.node_uuid.is_none()) {
+        if !v.at_least(super::nodes::NODE_NAME) && uuid::Uuid::parse_str(n).is_err() {
+            return Err(Error::NotAcceptable("Request not acceptable.".into()));
+        }
+    }
+    let detail = detail_flag(q.detail.as_deref(), v, fields.is_some())? || detail_endpoint;
+    let url = match &parent {
+        Parent::Root => "ports".to_string(),
+        Parent::Node(n) => {
+            if q.node.is_some() || q.node_uuid.is_some() {
+                return Err(Error::InvalidParameter(
+                    "Unexpected arguments: node, node_uuid".into(),
+                ));
+            }
+            q.node = Some(n.clone());
+            format!("nodes/{n}/ports")
+        }
+        Parent::Portgroup(pg) => {
+            q.portgroup = Some(pg.clone());
+            format!("portgroups/{pg}/ports")
+        }
+    };
+    let url = if detail_endpoint {
+        format!("{url}/detail")
+    } else {
+        url
+    };
+    if q.node.is_some() && q.node_uuid.is_some() {
+        return Err(Error::InvalidParameter(
+            "Only one of 'node_uuid' or 'node' should be specified.".into(),
+        ));
+    }
+    let node = q.node.clone().or_else(|| q.node_uuid.clone());
+    if node.is_some() && q.portgroup.is_some() {
+        return Err(Error::Forbidden("Operation not permitted.".into()));
+    }
+
     let ctx = context_of(req);
+    if let Parent::Portgroup(ident) = &parent {
+        // As Ironic: the portgroup of a node the caller cannot see does not exist.
+        let id = ident.clone();
+        let pg = state.datastore.run(move |c| portgroup_get(c, &id)).await?;
+        if !authorize_on_node(
+            state,
+            &ctx,
+            "baremetal:node:get",
+            pg.node_owner.as_deref(),
+            pg.node_lessee.as_deref(),
+        ) {
+            return Err(Error::NotFound(format!(
+                "Portgroup {ident} could not be found."
+            )));
+        }
+    }
     if !authorize_on_node(state, &ctx, "baremetal:port:list", None, None) {
         return Err(denied("baremetal:port:list"));
     }
@@ -112,21 +445,16 @@ async fn load(
                 .ok_or_else(|| denied("baremetal:port:list"))?,
         )
     };
-    if q.node.is_some() && q.node_uuid.is_some() {
-        return Err(Error::InvalidParameter(
-            "Only one of 'node_uuid' or 'node' should be specified.".into(),
-        ));
-    }
     let page = Page::from_query(
         q.limit,
         q.marker.clone(),
-        q.sort_key.clone(),
+        Some(sort_key),
         q.sort_dir.clone(),
         state.conf.api.max_limit,
-        &[],
+        crate::db::datastore::port::PORT_SORT_KEYS,
     )?;
-    let node = q.node.clone().or_else(|| q.node_uuid.clone());
     let address = q.address.as_deref().map(normalize_mac).transpose()?;
+    let portgroup = q.portgroup.clone();
     let p = page.clone();
     let rows = state
         .datastore
@@ -135,114 +463,56 @@ async fn load(
                 Some(n) => Some(node_get(c, &n)?.id),
                 None => None,
             };
-            let after_id = match &p.marker {
-                Some(m) => Some(port_get(c, m)?.port.id),
+            let portgroup_id = match portgroup {
+                Some(pg) => Some(portgroup_get(c, &pg)?.portgroup.id),
                 None => None,
             };
             port_list(
                 c,
                 &PortFilter {
                     node_id,
+                    portgroup_id,
                     address,
                     owner,
                     limit: p.limit,
-                    after_id,
+                    marker: p.marker.clone(),
+                    sort_key: p.sort_key.clone(),
                     descending: p.sort_dir == SortDir::Desc,
                 },
             )
         })
         .await?;
-    Ok((page, rows))
-}
 
-fn echo_args(q: &ListQuery) -> Vec<(&'static str, String)> {
+    let base = base_url(state, req);
+    let default: Vec<String> = LIST_FIELDS.iter().map(|s| s.to_string()).collect();
+    let only = match (&fields, detail) {
+        (Some(f), _) => Some(f.as_slice()),
+        (None, true) => None,
+        (None, false) => Some(default.as_slice()),
+    };
+    let items = rows.iter().map(|p| port_view(p, &base, v, only)).collect();
     let mut args = Vec::new();
-    if let Some(n) = &q.node {
-        args.push(("node", n.clone()));
-    }
-    if let Some(n) = &q.node_uuid {
-        args.push(("node_uuid", n.clone()));
+    if matches!(parent, Parent::Root) {
+        for (name, value) in [
+            ("node", &q.node),
+            ("node_uuid", &q.node_uuid),
+            ("portgroup", &q.portgroup),
+        ] {
+            if let Some(value) = value {
+                args.push((name, value.clone()));
+            }
+        }
     }
     if let Some(a) = &q.address {
         args.push(("address", a.clone()));
     }
-    args
-}
-
-async fn list(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
-    let fields = requested_fields(q.fields.as_deref(), version_of(&req))?;
-    let (page, rows) = load(&state, &req, &q).await?;
-    let base = base_url(&state, &req);
-    let chosen: Vec<String> = match &fields {
-        Some(f) => f.clone(),
-        None => LIST_FIELDS.iter().map(|s| s.to_string()).collect(),
-    };
-    let items = rows
-        .iter()
-        .map(|p| select_fields(full_view(p, &base), &chosen))
-        .collect::<Result<Vec<_>>>()?;
-    let mut args = echo_args(&q);
     if let Some(f) = &fields {
         args.push(("fields", f.join(",")));
     }
-    Ok(HttpResponse::Ok().json(collection("ports", items, &page, &base, "ports", &args)))
-}
-
-/// `GET /v1/nodes/{ident}/ports`: the ports of one node.
-async fn of_node(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
-    let mut q = q.into_inner();
-    if q.node.is_some() || q.node_uuid.is_some() {
-        return Err(Error::InvalidParameter(
-            "Unexpected arguments: node, node_uuid".into(),
-        ));
+    if q.detail.is_some() {
+        args.push(("detail", detail.to_string()));
     }
-    let node = path.into_inner();
-    q.node = Some(node.clone());
-    let fields = requested_fields(q.fields.as_deref(), version_of(&req))?;
-    let (page, rows) = load(&state, &req, &q).await?;
-    let base = base_url(&state, &req);
-    let chosen: Vec<String> = match &fields {
-        Some(f) => f.clone(),
-        None => LIST_FIELDS.iter().map(|s| s.to_string()).collect(),
-    };
-    let items = rows
-        .iter()
-        .map(|p| select_fields(full_view(p, &base), &chosen))
-        .collect::<Result<Vec<_>>>()?;
-    let url = format!("nodes/{node}/ports");
-    Ok(HttpResponse::Ok().json(collection("ports", items, &page, &base, &url, &[])))
-}
-
-async fn detail(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
-    if q.fields.is_some() {
-        return Err(Error::InvalidParameter(
-            "Unexpected arguments: fields".into(),
-        ));
-    }
-    let (page, rows) = load(&state, &req, &q).await?;
-    let base = base_url(&state, &req);
-    let items = rows.iter().map(|p| full_view(p, &base)).collect();
-    Ok(HttpResponse::Ok().json(collection(
-        "ports",
-        items,
-        &page,
-        &base,
-        "ports/detail",
-        &echo_args(&q),
-    )))
+    Ok(HttpResponse::Ok().json(collection("ports", items, &page, &base, &url, &args)))
 }
 
 async fn show(
@@ -251,7 +521,11 @@ async fn show(
     path: web::Path<String>,
     q: web::Query<ShowQuery>,
 ) -> Result<HttpResponse> {
-    let fields = requested_fields(q.fields.as_deref(), version_of(&req))?;
+    let v = version_of(&req);
+    let fields = requested_fields(q.fields.as_deref(), v)?;
+    if let Some(f) = &fields {
+        check_requested(PORT_FIELDS, f, v)?;
+    }
     let uuid = checked_uuid(&path)?;
     let u = uuid.clone();
     let port = state.datastore.run(move |c| port_get(c, &u)).await?;
@@ -266,11 +540,246 @@ async fn show(
     ) {
         return Err(Error::NotFound(format!("Port {uuid} could not be found.")));
     }
-    let view = full_view(&port, &base_url(&state, &req));
-    Ok(HttpResponse::Ok().json(match fields {
-        Some(f) => select_fields(view, &f)?,
-        None => view,
-    }))
+    let base = base_url(&state, &req);
+    Ok(HttpResponse::Ok().json(port_view(&port, &base, v, fields.as_deref())))
+}
+
+/// The writable port attributes, validated; each `Some` was given.
+#[derive(Default)]
+struct PortInput {
+    address: Option<String>,
+    node_uuid: Option<String>,
+    node_ident: Option<String>,
+    extra: Option<Option<String>>,
+    local_link_connection: Option<Option<String>>,
+    pxe_enabled: Option<Option<bool>>,
+    portgroup_uuid: Option<Option<String>>,
+    physical_network: Option<Option<String>>,
+    is_smartnic: Option<Option<bool>>,
+    name: Option<Option<String>>,
+    description: Option<Option<String>>,
+    vendor: Option<Option<String>>,
+    category: Option<Option<String>>,
+}
+
+/// Keys Ironic's port schema knows (POST body and PATCH targets).
+const SCHEMA_KEYS: &[&str] = &[
+    "address",
+    "extra",
+    "is_smartnic",
+    "local_link_connection",
+    "node_ident",
+    "node_uuid",
+    "physical_network",
+    "portgroup_uuid",
+    "pxe_enabled",
+    "uuid",
+    "name",
+    "description",
+    "vendor",
+    "category",
+    "available_for_dynamic_portgroup",
+];
+
+/// `available_for_dynamic_portgroup` (1.111) has no column in Berth yet; it is
+/// refused with 406 like any field newer than the served versions.
+const PORT_DYNAMIC_PORTGROUP: Version = Version::new(1, 111);
+
+fn schema_error(message: String) -> Error {
+    Error::InvalidParameter(format!("Schema error for port: {message}"))
+}
+
+/// Ironic's `local_link_connection` schema: known string keys, and one of
+/// the shapes a switch port, a Smart NIC, an unmanaged link or an OVN VTEP
+/// needs (or nothing at all); `switch_id` is a MAC or an OpenFlow datapath id.
+fn local_link_connection(v: &Value, version: Version) -> Result<Option<String>> {
+    const KEYS: &[&str] = &[
+        "port_id",
+        "switch_id",
+        "hostname",
+        "switch_info",
+        "network_type",
+        "vtep-logical-switch",
+        "vtep-physical-switch",
+    ];
+    let map = match v {
+        Value::Null => return Ok(None),
+        Value::Object(m) => m,
+        other => {
+            return Err(schema_error(format!(
+                "{} is not of type 'null', 'object'",
+                python_repr(other)
+            )))
+        }
+    };
+    if map.contains_key("network_type") && !version.at_least(LOCAL_LINK_NETWORK_TYPE)
+        || OVN_VTEP_KEYS.iter().any(|k| map.contains_key(*k))
+            && !version.at_least(LOCAL_LINK_OVN_VTEP)
+    {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    let invalid = |cause: String| {
+        Error::InvalidParameter(format!(
+            "Schema error for local_link_connection: {} is not valid under any of the given schemas. Possible root cause: {cause}",
+            python_repr(v)
+        ))
+    };
+    for (key, value) in map {
+        if !KEYS.contains(&key.as_str()) {
+            return Err(invalid(format!(
+                "Additional properties are not allowed ('{key}' was unexpected)"
+            )));
+        }
+        if !value.is_string() {
+            return Err(invalid(format!(
+                "{} is not of type 'string'",
+                python_repr(value)
+            )));
+        }
+    }
+    let has = |k: &str| map.contains_key(k);
+    match map.get("network_type").and_then(Value::as_str) {
+        None | Some("managed") | Some("unmanaged") => {}
+        Some(other) => {
+            return Err(invalid(format!(
+                "'{other}' is not one of ['managed', 'unmanaged']"
+            )))
+        }
+    }
+    let unmanaged = map.get("network_type").and_then(Value::as_str) == Some("unmanaged");
+    let shaped = map.is_empty()
+        || unmanaged
+        || has("port_id")
+            && (has("switch_id")
+                || has("hostname")
+                || has("vtep-logical-switch") && has("vtep-physical-switch"));
+    if !shaped {
+        let missing = if has("port_id") {
+            "switch_id"
+        } else {
+            "port_id"
+        };
+        return Err(invalid(format!("'{missing}' is a required property")));
+    }
+    let mut map = map.clone();
+    if let Some(Value::String(switch)) = map.get("switch_id") {
+        let lower = switch.to_ascii_lowercase();
+        let normalized = normalize_mac(switch).ok().or_else(|| {
+            (lower.len() == 16 && lower.chars().all(|c| c.is_ascii_hexdigit())).then_some(lower)
+        });
+        let Some(normalized) = normalized else {
+            return Err(Error::InvalidParameter(format!(
+                "Expected a MAC address or OpenFlow datapath ID but received {switch}."
+            )));
+        };
+        map.insert("switch_id".into(), json!(normalized));
+    }
+    object_column("port", "local_link_connection", &Value::Object(map))
+}
+
+/// Validates the given port attributes as Ironic's schema and validators do.
+fn port_input(fields: &Map<String, Value>, version: Version) -> Result<PortInput> {
+    for key in fields.keys() {
+        if !SCHEMA_KEYS.contains(&key.as_str()) {
+            return Err(schema_error(format!(
+                "Additional properties are not allowed ('{key}' was unexpected)"
+            )));
+        }
+    }
+    let mut input = PortInput::default();
+    for (key, value) in fields {
+        match key.as_str() {
+            "address" => {
+                input.address = Some(match value {
+                    Value::String(a) => normalize_mac(a)?,
+                    other => {
+                        return Err(schema_error(format!(
+                            "{} is not of type 'string'",
+                            python_repr(other)
+                        )))
+                    }
+                })
+            }
+            "node_uuid" | "node_ident" => {
+                let Value::String(n) = value else {
+                    return Err(schema_error(format!(
+                        "{} is not of type 'string'",
+                        python_repr(value)
+                    )));
+                };
+                if key == "node_uuid" {
+                    if uuid::Uuid::parse_str(n).is_err() {
+                        return Err(Error::InvalidParameter(format!(
+                            "Expected UUID for node_uuid: {n}"
+                        )));
+                    }
+                    input.node_uuid = Some(n.clone());
+                } else {
+                    input.node_ident = Some(n.clone());
+                }
+            }
+            "extra" => input.extra = Some(object_column("port", "extra", value)?),
+            "local_link_connection" => {
+                input.local_link_connection = Some(local_link_connection(value, version)?)
+            }
+            "pxe_enabled" => input.pxe_enabled = Some(bool_value("port", "pxe_enabled", value)?),
+            "is_smartnic" => input.is_smartnic = Some(bool_value("port", "is_smartnic", value)?),
+            "portgroup_uuid" => {
+                let pg = short_string("port", value, None)?;
+                if let Some(pg) = &pg {
+                    if uuid::Uuid::parse_str(pg).is_err() {
+                        return Err(Error::InvalidParameter(format!(
+                            "Expected UUID for portgroup_uuid: {pg}"
+                        )));
+                    }
+                }
+                input.portgroup_uuid = Some(pg);
+            }
+            "physical_network" => {
+                let physnet = short_string("port", value, Some(64))?;
+                if physnet.as_deref() == Some("") {
+                    return Err(Error::InvalidParameter(
+                        "A non-empty value is required when setting physical_network".into(),
+                    ));
+                }
+                input.physical_network = Some(physnet);
+            }
+            "name" => input.name = Some(short_string("port", value, Some(255))?),
+            "description" => input.description = Some(short_string("port", value, Some(255))?),
+            "vendor" => input.vendor = Some(short_string("port", value, Some(32))?),
+            "category" => input.category = Some(short_string("port", value, Some(80))?),
+            _ => {}
+        }
+    }
+    Ok(input)
+}
+
+/// 406 for attributes newer than the request (Ironic checks them after the
+/// schema, before touching the database).
+fn refuse_newer_input(fields: &Map<String, Value>, v: Version) -> Result<()> {
+    refuse_newer(PORT_FIELDS, fields.keys().map(String::as_str), v)?;
+    if fields.contains_key("node_ident") && !v.at_least(PORT_NODE_IDENT)
+        || fields.contains_key("available_for_dynamic_portgroup")
+            && !v.at_least(PORT_DYNAMIC_PORTGROUP)
+    {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    Ok(())
+}
+
+/// A Smart NIC port must say which host and port it is.
+fn check_smartnic(is_smartnic: bool, local_link: &Option<String>) -> Result<()> {
+    if !is_smartnic {
+        return Ok(());
+    }
+    let llc = json_object(local_link);
+    if llc.get("port_id").is_some() && llc.get("hostname").is_some() {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter(
+            "Smart NIC port must have port_id and hostname in local_link_connection".into(),
+        ))
+    }
 }
 
 async fn create(
@@ -278,44 +787,18 @@ async fn create(
     req: HttpRequest,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
+    let v = version_of(&req);
     let Value::Object(fields) = body.into_inner() else {
-        return Err(Error::InvalidParameter(
-            "Schema error for port: body must be an object".into(),
-        ));
+        return Err(schema_error("body must be an object".into()));
     };
-    for key in fields.keys() {
-        if !["uuid", "address", "node_uuid", "extra"].contains(&key.as_str()) {
-            return Err(Error::InvalidParameter(format!(
-                "Schema error for port: Additional properties are not allowed ('{key}' was unexpected)"
-            )));
-        }
-    }
-    let address = match fields.get("address") {
-        Some(Value::String(a)) => normalize_mac(a)?,
-        Some(other) => {
-            return Err(Error::InvalidParameter(format!(
-                "Expected valid MAC address for address: {other}"
-            )))
-        }
-        None => {
-            return Err(Error::InvalidParameter(
-                "Schema error for port: 'address' is a required property".into(),
-            ))
-        }
+    let input = port_input(&fields, v)?;
+    let Some(address) = input.address.clone() else {
+        return Err(schema_error("'address' is a required property".into()));
     };
-    let node_uuid = match fields.get("node_uuid") {
-        Some(Value::String(n)) => n.clone(),
-        _ => {
-            return Err(Error::InvalidParameter(
-                "Schema error for port: 'node_uuid' is a required property".into(),
-            ))
-        }
+    let node_ident = match (&input.node_uuid, &input.node_ident) {
+        (Some(n), None) | (None, Some(n)) => n.clone(),
+        _ => return Err(schema_error("'node_uuid' is a required property".into())),
     };
-    if uuid::Uuid::parse_str(&node_uuid).is_err() {
-        return Err(Error::InvalidParameter(format!(
-            "Expected UUID for node_uuid: {node_uuid}"
-        )));
-    }
     let uuid = match fields.get("uuid") {
         None | Some(Value::Null) => uuid::Uuid::new_v4().to_string(),
         Some(Value::String(u)) => checked_uuid(u)?,
@@ -325,11 +808,17 @@ async fn create(
             )))
         }
     };
-    let extra = object_column("port", "extra", fields.get("extra").unwrap_or(&Value::Null))?;
-    let n = node_uuid.clone();
+    let n = node_ident.clone();
+    let by_ident = input.node_ident.is_some();
     let node = state
         .datastore
-        .run(move |c| node_get_by_uuid(c, &n))
+        .run(move |c| {
+            if by_ident {
+                node_get(c, &n)
+            } else {
+                node_get_by_uuid(c, &n)
+            }
+        })
         .await
         .ok();
     // Policy first (against the node's owner), then the missing node, as Ironic.
@@ -341,19 +830,47 @@ async fn create(
         return Err(denied("baremetal:port:create"));
     }
     let node = node
-        .ok_or_else(|| Error::InvalidParameter(format!("Node {node_uuid} could not be found.")))?;
+        .ok_or_else(|| Error::InvalidParameter(format!("Node {node_ident} could not be found.")))?;
+    refuse_newer_input(&fields, v)?;
+    let portgroup_id = match input.portgroup_uuid.clone().flatten() {
+        Some(pg) => {
+            let found = state.datastore.run(move |c| portgroup_get(c, &pg)).await;
+            Some(found.map_err(into_bad_request)?.portgroup.id)
+        }
+        None => None,
+    };
+    let local_link_connection = input.local_link_connection.clone().flatten();
+    let is_smartnic = input.is_smartnic.flatten().unwrap_or(false);
+    check_smartnic(is_smartnic, &local_link_connection)?;
     let new = NewPort {
         uuid,
         address,
         node_id: node.id,
-        extra,
+        name: input.name.flatten(),
+        extra: input.extra.flatten(),
+        local_link_connection,
+        portgroup_id,
+        pxe_enabled: input.pxe_enabled.flatten().unwrap_or(true),
+        physical_network: input.physical_network.flatten(),
+        is_smartnic,
+        vendor: input.vendor.flatten(),
+        category: input.category.flatten(),
+        description: input.description.flatten(),
         created_at: None,
     };
     let port = state.datastore.run(move |c| port_create(c, new)).await?;
     let base = base_url(&state, &req);
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("{base}/v1/ports/{}", port.port.uuid)))
-        .json(full_view(&port, &base)))
+        .json(port_view(&port, &base, v, None)))
+}
+
+/// A referenced resource that is missing makes the request bad, not the URL.
+fn into_bad_request(e: Error) -> Error {
+    match e {
+        Error::NotFound(m) => Error::InvalidParameter(m),
+        other => other,
+    }
 }
 
 async fn delete(
@@ -387,8 +904,28 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// What a port PATCH may name at the versions Berth serves, in Ironic's order.
-const PATCH_ALLOWED_FIELDS: &[&str] = &["address", "node_uuid", "extra"];
+/// What a port PATCH may name, in Ironic's order (its refusal lists them).
+const PATCH_ALLOWED_FIELDS: &[&str] = &[
+    "address",
+    "extra",
+    "is_smartnic",
+    "local_link_connection",
+    "node_ident",
+    "node_uuid",
+    "physical_network",
+    "portgroup_uuid",
+    "pxe_enabled",
+    "name",
+    "description",
+    "vendor",
+    "category",
+    "available_for_dynamic_portgroup",
+];
+
+/// The first path segment of a patch operation (the field it touches).
+fn patched_field(op: &PatchOp) -> &str {
+    op.path.split('/').nth(1).unwrap_or("")
+}
 
 async fn update(
     state: web::Data<ApiState>,
@@ -396,8 +933,17 @@ async fn update(
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
+    let v = version_of(&req);
     let uuid = checked_uuid(&path)?;
     let ops = crate::api::patch::parse_patch(&body, false)?;
+    refuse_newer(PORT_FIELDS, ops.iter().map(patched_field), v)?;
+    if ops
+        .iter()
+        .any(|op| op.path.starts_with("/local_link_connection/network_type"))
+        && !v.at_least(LOCAL_LINK_NETWORK_TYPE)
+    {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
     let u = uuid.clone();
     let port = state.datastore.run(move |c| port_get(c, &u)).await?;
     let ctx = context_of(&req);
@@ -408,47 +954,87 @@ async fn update(
     if !authorize_on_node(&state, &ctx, "baremetal:port:update", owner, lessee) {
         return Err(denied("baremetal:port:update"));
     }
+    let p = &port.port;
     let doc = json!({
-        "address": port.port.address,
+        "address": p.address,
         "node_uuid": port.node_uuid,
-        "extra": json_object(&port.port.extra),
+        "extra": json_object(&p.extra),
+        "local_link_connection": json_object(&p.local_link_connection),
+        "pxe_enabled": p.pxe_enabled,
+        "portgroup_uuid": port.portgroup_uuid,
+        "physical_network": p.physical_network,
+        "is_smartnic": p.is_smartnic,
+        "name": p.name,
+        "description": p.description,
+        "vendor": p.vendor,
+        "category": p.category,
     });
     let patched = crate::api::patch::apply_patch(&doc, &ops, PATCH_ALLOWED_FIELDS)?;
-    let mut changes = PortChanges::default();
-    if patched["address"] != doc["address"] {
-        let raw = patched["address"].as_str().unwrap_or("");
-        changes.address = Some(normalize_mac(raw)?);
-    }
-    if patched["extra"] != doc["extra"] {
-        changes.extra = Some(object_column("port", "extra", &patched["extra"])?);
-    }
-    if patched["node_uuid"] != doc["node_uuid"] {
-        let node_uuid = patched["node_uuid"].as_str().unwrap_or("").to_string();
-        if uuid::Uuid::parse_str(&node_uuid).is_err() {
-            return Err(Error::InvalidParameter(format!(
-                "Expected UUID for node_uuid: {node_uuid}"
-            )));
-        }
+    let changed: Map<String, Value> = patched
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, val)| doc.get(k.as_str()) != Some(val))
+                .map(|(k, val)| (k.clone(), val.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let removed_pxe = ops
+        .iter()
+        .any(|op| op.op == Op::Remove && op.path == "/pxe_enabled");
+    let input = port_input(&changed, v)?;
+    let mut changes = PortChanges {
+        address: input.address,
+        extra: input.extra,
+        local_link_connection: input.local_link_connection.clone(),
+        // Removing a flag resets it to its default.
+        pxe_enabled: input
+            .pxe_enabled
+            .map(|b| b.unwrap_or(true))
+            .or(removed_pxe.then_some(true)),
+        physical_network: input.physical_network,
+        is_smartnic: input.is_smartnic.map(|b| b.unwrap_or(false)),
+        name: input.name,
+        description: input.description,
+        vendor: input.vendor,
+        category: input.category,
+        ..PortChanges::default()
+    };
+    let smartnic = changes.is_smartnic.unwrap_or(p.is_smartnic);
+    let llc = changes
+        .local_link_connection
+        .clone()
+        .unwrap_or_else(|| p.local_link_connection.clone());
+    check_smartnic(smartnic, &llc)?;
+    if let Some(node_uuid) = input.node_uuid {
         let n = node_uuid.clone();
         let node = state
             .datastore
             .run(move |c| node_get_by_uuid(c, &n))
             .await
-            .map_err(|_| {
-                Error::InvalidParameter(format!("Node {node_uuid} could not be found."))
-            })?;
+            .map_err(into_bad_request)?;
         changes.node_id = Some(node.id);
+    }
+    if let Some(pg) = input.portgroup_uuid {
+        changes.portgroup_id = Some(match pg {
+            Some(pg) => {
+                let found = state.datastore.run(move |c| portgroup_get(c, &pg)).await;
+                Some(found.map_err(into_bad_request)?.portgroup.id)
+            }
+            None => None,
+        });
     }
     let port = state
         .datastore
         .run(move |c| port_update(c, &uuid, changes))
         .await?;
-    Ok(HttpResponse::Ok().json(full_view(&port, &base_url(&state, &req))))
+    let base = base_url(&state, &req);
+    Ok(HttpResponse::Ok().json(port_view(&port, &base, v, None)))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_mac;
+    use super::*;
 
     #[test]
     fn macs_are_validated_and_lower_cased() {
@@ -464,5 +1050,54 @@ mod tests {
         ] {
             assert!(normalize_mac(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn local_link_connection_follows_ironic_schema() {
+        let v = Version::new(1, 46);
+        let ok = local_link_connection(
+            &json!({"switch_id": "AA:BB:CC:DD:EE:FF", "port_id": "Eth1"}),
+            v,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(ok.contains("aa:bb:cc:dd:ee:ff"));
+        assert!(local_link_connection(
+            &json!({"switch_id": "0123456789ABCDEF", "port_id": "p"}),
+            v
+        )
+        .is_ok());
+        assert!(local_link_connection(&json!({"port_id": "p", "hostname": "h"}), v).is_ok());
+        assert_eq!(local_link_connection(&json!({}), v).unwrap(), None);
+        for bad in [
+            json!({"switch_id": "zz", "port_id": "p"}),
+            json!({"port_id": "p"}),
+            json!({"switch_id": "aa:bb:cc:dd:ee:ff"}),
+            json!({"bogus": "x"}),
+            json!({"port_id": 1, "switch_id": "aa:bb:cc:dd:ee:ff"}),
+            json!("text"),
+        ] {
+            assert!(
+                matches!(
+                    local_link_connection(&bad, v),
+                    Err(Error::InvalidParameter(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            local_link_connection(&json!({"network_type": "unmanaged"}), v),
+            Err(Error::NotAcceptable(_))
+        ));
+    }
+
+    #[test]
+    fn the_field_table_is_ordered_by_version_and_names_are_unique() {
+        let mut names: Vec<&str> = PORT_FIELDS.iter().map(|f| f.name).collect();
+        let versions: Vec<Version> = PORT_FIELDS.iter().map(|f| f.since).collect();
+        assert!(versions.windows(2).all(|w| w[0] <= w[1]));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), PORT_FIELDS.len());
     }
 }

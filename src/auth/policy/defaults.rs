@@ -434,6 +434,55 @@ pub const DEFAULTS: &[RuleDefault] = &[
         operations: &[(PATCH, "/ports/{port_id}")],
         scope_types: SYSTEM_PROJECT,
     },
+    // Portgroups: checked against the owning node, like ports.
+    RuleDefault {
+        name: "baremetal:portgroup:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Portgroup records",
+        operations: &[
+            (GET, "/portgroups"),
+            (GET, "/portgroups/detail"),
+            (GET, "/portgroups/{portgroup_ident}"),
+            (GET, "/nodes/{node_ident}/portgroups"),
+            (GET, "/nodes/{node_ident}/portgroups/detail"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:portgroup:create",
+        check_str: SYSTEM_ADMIN_OR_OWNER_ADMIN,
+        description: "Create Portgroup records",
+        operations: &[(POST, "/portgroups")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:portgroup:delete",
+        check_str: SYSTEM_ADMIN_OR_OWNER_ADMIN,
+        description: "Delete Portgroup records",
+        operations: &[(DELETE, "/portgroups/{portgroup_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:portgroup:update",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Update Portgroup records",
+        operations: &[(PATCH, "/portgroups/{portgroup_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:portgroup:list",
+        check_str: API_READER,
+        description: "Retrieve multiple Port records, filtered by owner",
+        operations: &[(GET, "/portgroups"), (GET, "/portgroups/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:portgroup:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve multiple Port records",
+        operations: &[(GET, "/portgroups"), (GET, "/portgroups/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
     // Chassis: system scope only.
     RuleDefault {
         name: "baremetal:chassis:get",

@@ -3,7 +3,9 @@
 pub mod chassis;
 pub mod conductor;
 pub mod node;
+mod paging;
 pub mod port;
+pub mod portgroup;
 
 /// Timestamps are stored in UTC without zone, as Ironic stores them.
 pub(crate) fn now() -> chrono::NaiveDateTime {

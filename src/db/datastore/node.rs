@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::now;
-use crate::db::schema::{nodes, ports};
+use crate::db::schema::{nodes, portgroups, ports};
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 
@@ -667,7 +667,7 @@ pub fn node_update(
     })
 }
 
-/// Deletes a node and its ports, if `allowed` says its state permits it
+/// Deletes a node with its ports and portgroups, if `allowed` says its state permits it
 /// (or it is in maintenance) and no conductor holds it.
 pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Result<()> {
     conn.transaction(|c| {
@@ -696,6 +696,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
             )));
         }
         diesel::delete(ports::table.filter(ports::node_id.eq(row.id))).execute(c)?;
+        diesel::delete(portgroups::table.filter(portgroups::node_id.eq(row.id))).execute(c)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table
