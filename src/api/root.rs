@@ -35,6 +35,7 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("drivers", Version::new(1, 1)),
     ("nodes", Version::new(1, 1)),
     ("ports", Version::new(1, 1)),
+    ("volume", super::v1::volume::VOLUME),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

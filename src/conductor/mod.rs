@@ -1,8 +1,8 @@
 //! berth-conductor: owns long work and the nodes it reserves.
 //!
-//! `manager` answers RPC; `task` is the hold on one node; `provision` and
-//! `power` are the flows; `service` registers this conductor, keeps its
-//! heartbeat and unregisters it on shutdown.
+//! `manager` answers RPC; `task` is the hold on one node; `provision`,
+//! `power` and `vifs` are the flows; `service` registers this conductor,
+//! keeps its heartbeat and unregisters it on shutdown.
 
 pub mod manager;
 pub mod power;
@@ -10,3 +10,4 @@ pub mod provision;
 pub mod recovery;
 pub mod service;
 pub mod task;
+pub mod vifs;
