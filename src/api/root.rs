@@ -36,6 +36,7 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("nodes", Version::new(1, 1)),
     ("ports", Version::new(1, 1)),
     ("portgroups", super::v1::portgroups::PORTGROUPS_API),
+    ("volume", super::v1::volume::VOLUME),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

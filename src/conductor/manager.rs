@@ -112,6 +112,13 @@ impl crate::rpc::Handler for ConductorManager {
             "destroy_node" => self.destroy_node(args).await,
             "do_provisioning_action" => self.do_provisioning_action(args).await,
             "change_node_power_state" => self.change_node_power_state(args).await,
+            "vif_list" => super::vifs::list(&self.datastore, &args).await,
+            "vif_attach" => {
+                super::vifs::attach(&self.datastore, &self.conf.default.host, &args).await
+            }
+            "vif_detach" => {
+                super::vifs::detach(&self.datastore, &self.conf.default.host, &args).await
+            }
             "ping" => Ok(json!({"host": self.conf.default.host})),
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"

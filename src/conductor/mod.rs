@@ -1,9 +1,9 @@
 //! berth-conductor: owns long work and the nodes it reserves.
 //!
 //! `manager` answers RPC; `node_write` creates and updates nodes (their
-//! interfaces chosen and checked); `task` is the hold on one node; `provision` and
-//! `power` are the flows; `service` registers this conductor, keeps its
-//! heartbeat and unregisters it on shutdown.
+//! interfaces chosen and checked); `task` is the hold on one node;
+//! `provision`, `power` and `vifs` are the flows; `service` registers this
+//! conductor, keeps its heartbeat and unregisters it on shutdown.
 
 pub mod manager;
 pub mod node_write;
@@ -12,3 +12,4 @@ pub mod provision;
 pub mod recovery;
 pub mod service;
 pub mod task;
+pub mod vifs;

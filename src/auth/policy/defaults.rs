@@ -151,6 +151,27 @@ const SYSTEM_MEMBER_OR_OWNER_ADMIN: &str = concat!(
     ")"
 );
 
+/// Creating and deleting volume connectors and targets.
+const SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_admin!(),
+    ") or (",
+    project_owner_manager!(),
+    ") or (",
+    project_lessee_admin!(),
+    ") or (",
+    project_lessee_manager!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+/// Seeing volume target properties (they may hold iSCSI credentials).
+const TARGET_PROPERTIES_READER: &str = concat!("(", system_reader!(), ") or (role:admin)");
+
 const SYSTEM: &[&str] = &["system"];
 const SYSTEM_PROJECT: &[&str] = &["system", "project"];
 
@@ -370,6 +391,64 @@ pub const DEFAULTS: &[RuleDefault] = &[
         operations: &[(PUT, "/nodes/{node_ident}/states/provision")],
         scope_types: SYSTEM_PROJECT,
     },
+    RuleDefault {
+        name: "baremetal:node:vif:list",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "List VIFs attached to node",
+        operations: &[(GET, "/nodes/{node_ident}/vifs")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vif:attach",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Attach a VIF to a node",
+        operations: &[(POST, "/nodes/{node_ident}/vifs")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vif:detach",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Detach a VIF from a node",
+        operations: &[(DELETE, "/nodes/{node_ident}/vifs/{node_vif_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:traits:list",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "List node traits",
+        operations: &[(GET, "/nodes/{node_ident}/traits")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:traits:set",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Add a trait to, or replace all traits of, a node",
+        operations: &[
+            (PUT, "/nodes/{node_ident}/traits"),
+            (PUT, "/nodes/{node_ident}/traits/{trait}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:traits:delete",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Remove one or all traits from a node",
+        operations: &[
+            (DELETE, "/nodes/{node_ident}/traits"),
+            (DELETE, "/nodes/{node_ident}/traits/{trait}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:bios:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Node BIOS information",
+        operations: &[
+            (GET, "/nodes/{node_ident}/bios"),
+            (GET, "/nodes/{node_ident}/bios/{setting}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
     // Agent (IPA) endpoints: unauthenticated by design, like Ironic.
     RuleDefault {
         name: "baremetal:node:ipa_heartbeat",
@@ -481,6 +560,84 @@ pub const DEFAULTS: &[RuleDefault] = &[
         check_str: SYSTEM_READER,
         description: "Retrieve multiple Port records",
         operations: &[(GET, "/portgroups"), (GET, "/portgroups/detail")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    // Volume connectors and targets.
+    RuleDefault {
+        name: "baremetal:volume:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve a list of all Volume connector and target records",
+        operations: &[
+            (GET, "/volume/connectors"),
+            (GET, "/volume/targets"),
+            (GET, "/nodes/{node_ident}/volume/connectors"),
+            (GET, "/nodes/{node_ident}/volume/targets"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:list",
+        check_str: API_READER,
+        description: "Retrieve a list of Volume connector and target records",
+        operations: &[
+            (GET, "/volume/connectors"),
+            (GET, "/volume/targets"),
+            (GET, "/nodes/{node_ident}/volume/connectors"),
+            (GET, "/nodes/{node_ident}/volume/targets"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Volume connector and target records",
+        operations: &[
+            (GET, "/volume"),
+            (GET, "/volume/connectors"),
+            (GET, "/volume/connectors/{volume_connector_id}"),
+            (GET, "/volume/targets"),
+            (GET, "/volume/targets/{volume_target_id}"),
+            (GET, "/nodes/{node_ident}/volume"),
+            (GET, "/nodes/{node_ident}/volume/connectors"),
+            (GET, "/nodes/{node_ident}/volume/targets"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:create",
+        check_str: SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN,
+        description: "Create Volume connector and target records",
+        operations: &[(POST, "/volume/connectors"), (POST, "/volume/targets")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:delete",
+        check_str: SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN,
+        description: "Delete Volume connector and target records",
+        operations: &[
+            (DELETE, "/volume/connectors/{volume_connector_id}"),
+            (DELETE, "/volume/targets/{volume_target_id}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:update",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Update Volume connector and target records",
+        operations: &[
+            (PATCH, "/volume/connectors/{volume_connector_id}"),
+            (PATCH, "/volume/targets/{volume_target_id}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:volume:view_target_properties",
+        check_str: TARGET_PROPERTIES_READER,
+        description: "Ability to view volume target properties",
+        operations: &[
+            (GET, "/volume/connectors/{volume_connector_id}"),
+            (GET, "/volume/targets/{volume_target_id}"),
+        ],
         scope_types: SYSTEM_PROJECT,
     },
     // Chassis: system scope only.

@@ -1,11 +1,16 @@
 //! One file per resource; functions are named resource-first.
 
+pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
 pub mod node;
+pub mod node_trait;
 mod paging;
 pub mod port;
 pub mod portgroup;
+pub mod vif;
+pub mod volume_connector;
+pub mod volume_target;
 
 /// Timestamps are stored in UTC without zone, as Ironic stores them.
 pub(crate) fn now() -> chrono::NaiveDateTime {

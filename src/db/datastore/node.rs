@@ -697,6 +697,10 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         }
         diesel::delete(ports::table.filter(ports::node_id.eq(row.id))).execute(c)?;
         diesel::delete(portgroups::table.filter(portgroups::node_id.eq(row.id))).execute(c)?;
+        super::volume_connector::volume_connectors_destroy_for_node(c, row.id)?;
+        super::volume_target::volume_targets_destroy_for_node(c, row.id)?;
+        super::node_trait::node_traits_destroy(c, row.id)?;
+        super::bios_setting::bios_settings_destroy(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table
