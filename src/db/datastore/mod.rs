@@ -3,6 +3,8 @@
 pub mod chassis;
 pub mod conductor;
 pub mod node;
+pub mod node_agent;
+pub mod node_inventory;
 pub mod port;
 
 /// Timestamps are stored in UTC without zone, as Ironic stores them.

@@ -276,6 +276,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
             )));
         }
         diesel::delete(ports::table.filter(ports::node_id.eq(row.id))).execute(c)?;
+        super::node_inventory::node_inventory_destroy(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table
