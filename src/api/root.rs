@@ -35,6 +35,8 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("drivers", Version::new(1, 1)),
     ("nodes", Version::new(1, 1)),
     ("ports", Version::new(1, 1)),
+    ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -6,6 +6,7 @@ pub mod drivers;
 pub mod node_states;
 pub mod nodes;
 pub mod ports;
+pub mod ramdisk;
 pub mod views;
 
 use actix_web::web;
@@ -16,4 +17,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     node_states::routes(cfg);
     nodes::routes(cfg);
     ports::routes(cfg);
+    ramdisk::routes(cfg);
 }
