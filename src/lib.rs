@@ -24,7 +24,8 @@
 //!   oslo.policy-compatible `policy` engine.
 //! - `rpc`: the versioned envelope and the API↔conductor transports (AMQP via
 //!   lapin, or in-process for the all-in-one binary).
-//! - `conductor`: RPC methods and the conductor's presence (heartbeat).
+//! - `conductor`: RPC methods, the ramdisk agent's side (token, heartbeats,
+//!   inspection data) and the conductor's presence (heartbeat).
 //! - `db`: the only module that speaks SQL; one file per resource under
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
 //! - `drivers`: hardware types and their interfaces (Ironic's tables and

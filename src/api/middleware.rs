@@ -127,10 +127,11 @@ fn add_range(resp: &mut HttpResponse<impl MessageBody>) {
     );
 }
 
-/// Paths anyone may read: version discovery, health, metrics. (The agent
-/// endpoints join this list when they exist, as in Ironic.)
+/// Paths anyone may reach: version discovery, health, metrics, and the
+/// ramdisk agent's endpoints, as in Ironic.
 fn is_public(path: &str) -> bool {
     matches!(path, "/" | "/v1" | "/v1/" | "/healthcheck" | "/metrics")
+        || super::v1::ramdisk::is_public_path(path)
 }
 
 pub async fn authenticate(

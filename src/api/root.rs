@@ -37,6 +37,8 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("ports", Version::new(1, 1)),
     ("portgroups", super::v1::portgroups::PORTGROUPS_API),
     ("volume", super::v1::volume::VOLUME),
+    ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::rpc::TaskTracker;
 use crate::states::{PowerState, ProvisionState, Verb, DELETE_ALLOWED_STATES};
 
-use super::{node_write, power, provision};
+use super::{agent, node_write, power, provision};
 
 pub struct ConductorManager {
     pub conf: Arc<Config>,
@@ -95,6 +95,42 @@ impl ConductorManager {
     }
 }
 
+/// The ramdisk agent's methods (see `agent`).
+impl ConductorManager {
+    async fn get_node_with_token(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let token =
+            agent::get_node_with_token(&self.datastore, &self.conf.default.host, &uuid).await?;
+        Ok(json!({"agent_token": token}))
+    }
+
+    async fn heartbeat(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let hb: agent::Heartbeat = serde_json::from_value(args)
+            .map_err(|e| Error::InvalidParameter(format!("heartbeat: bad arguments: {e}")))?;
+        agent::heartbeat(&self.datastore, &self.conf, &uuid, hb).await?;
+        Ok(Value::Null)
+    }
+
+    async fn continue_inspection(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let inventory = args.get("inventory").cloned().unwrap_or(Value::Null);
+        let plugin_data = args
+            .get("plugin_data")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        agent::continue_inspection(
+            &self.datastore,
+            &self.conf.default.host,
+            &uuid,
+            inventory,
+            plugin_data,
+        )
+        .await?;
+        Ok(Value::Null)
+    }
+}
+
 fn arg_str(args: &Value, key: &str) -> Result<String> {
     args.get(key)
         .and_then(Value::as_str)
@@ -119,6 +155,9 @@ impl crate::rpc::Handler for ConductorManager {
             "vif_detach" => {
                 super::vifs::detach(&self.datastore, &self.conf.default.host, &args).await
             }
+            "get_node_with_token" => self.get_node_with_token(args).await,
+            "heartbeat" => self.heartbeat(args).await,
+            "continue_inspection" => self.continue_inspection(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"

@@ -36,6 +36,24 @@ pub const GROUP: Group = Group {
             "The maximum number of items returned in a single response from a collection resource.",
         )
         .default("1000"),
+        Opt::new(
+            "enable_ramdisk_endpoints",
+            OptKind::Bool,
+            "Serve the ramdisk agent's endpoints (lookup, heartbeat, continue_inspection). Turn off on API instances agents must not reach, such as a public-facing one; the endpoints then answer 403.",
+        )
+        .default("true"),
+        Opt::new(
+            "restrict_lookup",
+            OptKind::Bool,
+            "Let the agent's lookup find only nodes in states where a ramdisk is expected (deploying, cleaning, inspecting, rescuing, servicing and their wait states). Turning this off is insecure.",
+        )
+        .default("true"),
+        Opt::new(
+            "ramdisk_heartbeat_timeout",
+            OptKind::Int { min: None, max: None },
+            "The longest interval, in seconds, between two agent heartbeats; agents are told this at lookup.",
+        )
+        .default("300"),
     ],
 };
 
@@ -46,6 +64,9 @@ pub struct ApiConf {
     pub public_endpoint: Option<String>,
     pub api_workers: Option<usize>,
     pub max_limit: usize,
+    pub enable_ramdisk_endpoints: bool,
+    pub restrict_lookup: bool,
+    pub ramdisk_heartbeat_timeout: i64,
 }
 
 impl ApiConf {
@@ -61,6 +82,9 @@ impl ApiConf {
                 .opt_int(g, "api_workers")?
                 .map(|n| n.unsigned_abs() as usize),
             max_limit: v.int(g, "max_limit")?.unsigned_abs() as usize,
+            enable_ramdisk_endpoints: v.bool(g, "enable_ramdisk_endpoints")?,
+            restrict_lookup: v.bool(g, "restrict_lookup")?,
+            ramdisk_heartbeat_timeout: v.int(g, "ramdisk_heartbeat_timeout")?,
         })
     }
 }

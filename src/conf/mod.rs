@@ -6,10 +6,12 @@
 //! options are warned about; invalid values stop the service with a message
 //! naming the option. `sample::render` writes `etc/berth/berth.conf.sample`.
 
+pub mod agent;
 pub mod api;
 pub mod conductor;
 pub mod database;
 pub mod default;
+pub mod deploy;
 mod ini;
 pub mod keystone_authtoken;
 pub mod opt;
@@ -27,8 +29,10 @@ use values::Values;
 pub const GROUPS: &[&Group] = &[
     &default::GROUP,
     &api::GROUP,
+    &agent::GROUP,
     &conductor::GROUP,
     &database::GROUP,
+    &deploy::GROUP,
     &keystone_authtoken::GROUP,
     &oslo_policy::GROUP,
 ];
@@ -41,8 +45,10 @@ const DEFAULT_CONFIG_FILES: &[&str] = &["/etc/berth/berth.conf", "/etc/berth.con
 pub struct Config {
     pub default: default::DefaultConf,
     pub api: api::ApiConf,
+    pub agent: agent::AgentConf,
     pub conductor: conductor::ConductorConf,
     pub database: database::DatabaseConf,
+    pub deploy: deploy::DeployConf,
     pub keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf,
     pub oslo_policy: oslo_policy::OsloPolicyConf,
     /// Files actually read, in order.
@@ -190,8 +196,10 @@ impl Config {
         Ok(Config {
             default: default::DefaultConf::from_values(&values)?,
             api: api::ApiConf::from_values(&values)?,
+            agent: agent::AgentConf::from_values(&values)?,
             conductor: conductor::ConductorConf::from_values(&values)?,
             database: database::DatabaseConf::from_values(&values)?,
+            deploy: deploy::DeployConf::from_values(&values)?,
             keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf::from_values(&values)?,
             oslo_policy: oslo_policy::OsloPolicyConf::from_values(&values)?,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),

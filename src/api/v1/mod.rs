@@ -14,6 +14,7 @@ pub mod nodes;
 pub mod os_traits;
 pub mod portgroups;
 pub mod ports;
+pub mod ramdisk;
 pub mod traits;
 pub mod views;
 pub mod vifs;
@@ -36,4 +37,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     volume::routes(cfg);
     volume_connectors::routes(cfg);
     volume_targets::routes(cfg);
+    ramdisk::routes(cfg);
 }

@@ -464,6 +464,13 @@ pub const DEFAULTS: &[RuleDefault] = &[
         operations: &[(GET, "/lookup")],
         scope_types: &[],
     },
+    RuleDefault {
+        name: "baremetal:driver:ipa_continue_inspection",
+        check_str: "",
+        description: "Receive inspection data from the ramdisk",
+        operations: &[(POST, "/continue_inspection")],
+        scope_types: &[],
+    },
     // Ports.
     RuleDefault {
         name: "baremetal:port:get",

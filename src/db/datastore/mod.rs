@@ -4,6 +4,8 @@ pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
 pub mod node;
+pub mod node_agent;
+pub mod node_inventory;
 pub mod node_trait;
 mod paging;
 pub mod port;

@@ -701,6 +701,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         super::volume_target::volume_targets_destroy_for_node(c, row.id)?;
         super::node_trait::node_traits_destroy(c, row.id)?;
         super::bios_setting::bios_settings_destroy(c, row.id)?;
+        super::node_inventory::node_inventory_destroy(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table

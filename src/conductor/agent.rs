@@ -1,0 +1,366 @@
+//! The ramdisk agent's side of the conductor (Ironic's `heartbeat`,
+//! `get_node_with_token` and `continue_inspection` RPC methods).
+//!
+//! The agent proves who it is with a one-time token minted at its first
+//! lookup and kept in `driver_internal_info.agent_secret_token` (every view
+//! masks it). A heartbeat records where the agent listens; what a deploy,
+//! clean or inspect flow then does with a live agent belongs to the agent
+//! deploy interface, which `fake-hardware` does not have: as Ironic's base
+//! deploy interface, it records the heartbeat and takes no further action.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use super::task::{Also, NodeTask};
+use crate::db::datastore::node::{node_get_by_uuid, NodeRow};
+use crate::db::datastore::node_agent::node_edit_driver_internal_info;
+use crate::db::datastore::node_inventory::node_inventory_store;
+use crate::db::DataStore;
+use crate::error::{Error, Result};
+use crate::states::{Event, ProvisionState as S, SERVICING_STATES};
+
+/// `driver_internal_info` keys of the agent's bookkeeping.
+pub const TOKEN_KEY: &str = "agent_secret_token";
+pub const TOKEN_PREGENERATED_KEY: &str = "agent_secret_token_pregenerated";
+pub const URL_KEY: &str = "agent_url";
+pub const VERSION_KEY: &str = "agent_version";
+pub const LAST_HEARTBEAT_KEY: &str = "agent_last_heartbeat";
+pub const STATUS_KEY: &str = "agent_status";
+pub const STATUS_MESSAGE_KEY: &str = "agent_status_message";
+pub const VERIFY_CA_KEY: &str = "agent_verify_ca";
+
+/// What a lookup shows instead of a token that was already handed out.
+pub const MASKED_TOKEN: &str = "******";
+
+/// States in which a heartbeat is recorded (Ironic's `HEARTBEAT_ALLOWED`).
+pub const HEARTBEAT_ALLOWED_STATES: &[S] = &[
+    S::DeployWait,
+    S::CleanWait,
+    S::RescueWait,
+    S::Deploying,
+    S::Cleaning,
+    S::Rescuing,
+    S::DeployHold,
+    S::CleanHold,
+    S::Servicing,
+    S::ServiceWait,
+    S::ServiceHold,
+];
+
+/// Where fast-track also lets a heartbeat in (an agent waiting for work).
+pub const FASTTRACK_ONLY_HEARTBEAT_STATES: &[S] = &[S::Manageable, S::Available, S::Enroll];
+
+/// Whether fast-track applies to a node: its `driver_info.fast_track`, else
+/// `[deploy]fast_track`.
+pub fn fast_track_enabled(driver_info: &Value, default: bool) -> Result<bool> {
+    match driver_info.get("fast_track") {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => {
+            let raw = other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_string);
+            // oslo's strict bool_from_string spellings.
+            match raw.trim().to_ascii_lowercase().as_str() {
+                "1" | "t" | "true" | "on" | "y" | "yes" => Ok(true),
+                "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
+                _ => Err(Error::InvalidParameter(format!(
+                    "Invalid value of fast_track: Unrecognized value '{raw}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
+                ))),
+            }
+        }
+    }
+}
+
+/// The node's `driver_internal_info` as an object.
+pub fn internal_info(node: &NodeRow) -> Map<String, Value> {
+    node.driver_internal_info
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn json_column(raw: &Option<String>) -> Value {
+    raw.as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_else(|| json!({}))
+}
+
+/// A fresh token: 32 random bytes, URL-safe base64 without padding (43
+/// characters, as Python's `secrets.token_urlsafe()`). The bytes come from
+/// two v4 UUIDs, i.e. the OS generator, 244 of the 256 bits random.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares without leaking where the first difference is.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Ironic's `is_agent_token_valid`: no token is never valid.
+pub fn token_is_valid(info: &Map<String, Value>, offered: Option<&str>) -> bool {
+    match (offered, info.get(TOKEN_KEY).and_then(Value::as_str)) {
+        (Some(offered), Some(known)) => same_secret(offered, known),
+        _ => false,
+    }
+}
+
+/// Mints the node's agent token unless one exists; returns the token, or
+/// `******` when one was already handed out (the agent that has it keeps
+/// using it; anyone else gets nothing usable).
+pub async fn get_node_with_token(datastore: &DataStore, host: &str, uuid: &str) -> Result<String> {
+    let u = uuid.to_string();
+    let node = datastore.run(move |c| node_get_by_uuid(c, &u)).await?;
+    if internal_info(&node)
+        .get(TOKEN_KEY)
+        .is_some_and(|t| !t.is_null())
+    {
+        tracing::warn!(node = %uuid, "refusing to generate an agent token: one is already present");
+        return Ok(MASKED_TOKEN.to_string());
+    }
+    let task = NodeTask::acquire(datastore, host, uuid).await?;
+    let token = new_token();
+    let minted = token.clone();
+    let (u, h) = (uuid.to_string(), host.to_string());
+    let written = datastore
+        .run(move |c| {
+            let mut fresh = true;
+            let row = node_edit_driver_internal_info(c, &u, &h, |info| {
+                if info.get(TOKEN_KEY).is_some_and(|t| !t.is_null()) {
+                    fresh = false;
+                    return;
+                }
+                info.insert(TOKEN_KEY.into(), Value::String(minted));
+                info.remove(TOKEN_PREGENERATED_KEY);
+            })?;
+            Ok((row, fresh))
+        })
+        .await;
+    task.release().await;
+    let (_, fresh) = written?;
+    if !fresh {
+        return Ok(MASKED_TOKEN.to_string());
+    }
+    tracing::info!(node = %uuid, "generated an agent token");
+    Ok(token)
+}
+
+/// One heartbeat as the API validated it.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Heartbeat {
+    pub callback_url: String,
+    pub agent_version: Option<String>,
+    pub agent_token: Option<String>,
+    pub agent_verify_ca: Option<String>,
+    pub agent_status: Option<String>,
+    pub agent_status_message: Option<String>,
+}
+
+/// Ironic's `ConductorManager.heartbeat`: the checks answer the agent
+/// synchronously; recording is skipped (not failed) when the node is in a
+/// state without a ramdisk or busy with other work, as Ironic's worker does.
+pub async fn heartbeat(
+    datastore: &DataStore,
+    conf: &crate::conf::Config,
+    uuid: &str,
+    hb: Heartbeat,
+) -> Result<()> {
+    if hb.agent_version.is_none() && hb.agent_status.is_none() {
+        return Err(Error::InvalidParameter(
+            "Agent did not transmit a version, and a version is required. Please update the agent being used.".into(),
+        ));
+    }
+    let u = uuid.to_string();
+    let node = datastore.run(move |c| node_get_by_uuid(c, &u)).await?;
+    let info = internal_info(&node);
+    if !token_is_valid(&info, hb.agent_token.as_deref()) {
+        tracing::error!(node = %uuid, "invalid or missing agent token received");
+        return Err(Error::InvalidParameter(
+            "Invalid or missing agent token received.".into(),
+        ));
+    }
+    if conf.agent.require_tls
+        && !hb.callback_url.is_empty()
+        && !hb.callback_url.starts_with("https://")
+    {
+        tracing::error!(node = %uuid, url = %hb.callback_url, "rejecting a callback URL without TLS");
+        return Err(Error::InvalidParameter(
+            "TLS is required by configuration".into(),
+        ));
+    }
+    if hb.agent_verify_ca.is_some() {
+        // Ironic keeps the certificate in a file the agent client uses;
+        // Berth has no client for the agent's API yet.
+        return Err(Error::InvalidParameter(
+            "Agent TLS certificates (agent_verify_ca) are not supported yet.".into(),
+        ));
+    }
+    // An agent that never got through is told to retry soon rather than
+    // have its first heartbeat dropped while another task holds the node.
+    if !info.contains_key(URL_KEY) {
+        if let Some(holder) = &node.reservation {
+            return Err(Error::NodeLocked {
+                node: uuid.to_string(),
+                host: holder.clone(),
+            });
+        }
+    }
+    let state: Option<S> = node.provision_state.parse().ok();
+    let fast_track = fast_track_enabled(&json_column(&node.driver_info), conf.deploy.fast_track)?;
+    let allowed = state.is_some_and(|s| HEARTBEAT_ALLOWED_STATES.contains(&s))
+        || (fast_track && state.is_some_and(|s| FASTTRACK_ONLY_HEARTBEAT_STATES.contains(&s)))
+        || (fast_track
+            && node.last_error.is_none()
+            && !state.is_some_and(|s| SERVICING_STATES.contains(&s)));
+    if !allowed {
+        tracing::error!(node = %uuid, state = %node.provision_state, "heartbeat in a state without a ramdisk; not taking any action");
+        return Ok(());
+    }
+    let task = match NodeTask::acquire(datastore, &conf.default.host, uuid).await {
+        Ok(t) => t,
+        Err(Error::NodeLocked { .. }) => {
+            tracing::warn!(node = %uuid, "node is locked, skipping heartbeat processing (the next heartbeat retries)");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let (u, h) = (uuid.to_string(), conf.default.host.clone());
+    let now = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string();
+    let recorded = datastore
+        .run(move |c| {
+            node_edit_driver_internal_info(c, &u, &h, |info| {
+                info.insert(URL_KEY.into(), Value::String(hb.callback_url));
+                info.insert(VERSION_KEY.into(), json!(hb.agent_version));
+                info.insert(LAST_HEARTBEAT_KEY.into(), Value::String(now));
+                if let Some(s) = hb.agent_status {
+                    info.insert(STATUS_KEY.into(), Value::String(s));
+                }
+                if let Some(m) = hb.agent_status_message {
+                    info.insert(STATUS_MESSAGE_KEY.into(), Value::String(m));
+                }
+            })
+        })
+        .await;
+    task.release().await;
+    recorded?;
+    tracing::debug!(node = %uuid, state = %node.provision_state, "heartbeat recorded");
+    Ok(())
+}
+
+/// Ironic's `continue_inspection` with an in-band inspect interface: the
+/// node in `inspect wait` resumes, its inventory is stored, and inspection
+/// finishes (`manageable`, powered off, agent token and URL forgotten).
+/// Processing rules and hooks (properties from the inventory, ports) come
+/// with the inspection flow.
+pub async fn continue_inspection(
+    datastore: &DataStore,
+    host: &str,
+    uuid: &str,
+    inventory: Value,
+    plugin_data: Value,
+) -> Result<()> {
+    let mut task = NodeTask::acquire(datastore, host, uuid).await?;
+    if task.state().ok() != Some(S::InspectWait) {
+        tracing::error!(node = %uuid, state = %task.node.provision_state, "refusing inspection data in this state");
+        task.release().await;
+        return Err(Error::NotFound("Resource could not be found.".into()));
+    }
+    let result = finish_inspection(&mut task, datastore, host, inventory, plugin_data).await;
+    if let Err(e) = &result {
+        tracing::error!(node = %uuid, error = %e, "processing inspection data failed");
+        let also = Also {
+            last_error: Some(Some(format!("Failed to finish inspection: {e}"))),
+            ..Default::default()
+        };
+        let _ = task.process_event(Event::Fail, also).await;
+    }
+    task.release().await;
+    result
+}
+
+async fn finish_inspection(
+    task: &mut NodeTask,
+    datastore: &DataStore,
+    host: &str,
+    inventory: Value,
+    plugin_data: Value,
+) -> Result<()> {
+    task.process_event(Event::Resume, Also::default()).await?;
+    let (u, h, node_id) = (task.node.uuid.clone(), host.to_string(), task.node.id);
+    let now = chrono::Utc::now()
+        .naive_utc()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string();
+    datastore
+        .run(move |c| {
+            node_edit_driver_internal_info(c, &u, &h, |info| {
+                info.insert(LAST_HEARTBEAT_KEY.into(), Value::String(now));
+            })?;
+            node_inventory_store(c, node_id, &inventory, &plugin_data)?;
+            // The ramdisk flow ends: its token and URL must not outlive it.
+            node_edit_driver_internal_info(c, &u, &h, |info| {
+                for key in [TOKEN_KEY, TOKEN_PREGENERATED_KEY, URL_KEY, VERIFY_CA_KEY] {
+                    info.remove(key);
+                }
+            })
+        })
+        .await?;
+    let also = Also {
+        power_state: Some(Some("power off".into())),
+        ..Default::default()
+    };
+    task.process_event(Event::Done, also).await?;
+    tracing::info!(node = %task.node.uuid, "inspection finished with the agent's inventory");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_look_like_python_token_urlsafe() {
+        let a = new_token();
+        assert_eq!(a.len(), 43);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(a, new_token());
+    }
+
+    #[test]
+    fn a_missing_or_absent_token_is_never_valid() {
+        let mut info = Map::new();
+        assert!(!token_is_valid(&info, None));
+        assert!(!token_is_valid(&info, Some("x")));
+        info.insert(TOKEN_KEY.into(), json!("secret"));
+        assert!(!token_is_valid(&info, None));
+        assert!(!token_is_valid(&info, Some("secreT")));
+        assert!(!token_is_valid(&info, Some("secret1")));
+        assert!(token_is_valid(&info, Some("secret")));
+    }
+
+    #[test]
+    fn fast_track_follows_driver_info_then_config() {
+        assert!(!fast_track_enabled(&json!({}), false).unwrap());
+        assert!(fast_track_enabled(&json!({}), true).unwrap());
+        assert!(fast_track_enabled(&json!({"fast_track": "yes"}), false).unwrap());
+        assert!(!fast_track_enabled(&json!({"fast_track": false}), true).unwrap());
+        assert!(fast_track_enabled(&json!({"fast_track": "maybe"}), true).is_err());
+    }
+}
