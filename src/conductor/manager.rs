@@ -227,6 +227,7 @@ impl crate::rpc::Handler for ConductorManager {
             "do_provisioning_action" => self.do_provisioning_action(args).await,
             "change_node_power_state" => self.change_node_power_state(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
+            m if super::management::METHODS.contains(&m) => self.management(m, args).await,
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"
             ))),
