@@ -159,6 +159,7 @@ impl crate::rpc::Handler for ConductorManager {
             "heartbeat" => self.heartbeat(args).await,
             "continue_inspection" => self.continue_inspection(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
+            m if super::management::METHODS.contains(&m) => self.management(m, args).await,
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"
             ))),

@@ -5,10 +5,15 @@
 //! names one implementation that the hardware type supports *and* the
 //! conductor enables (`[DEFAULT]enabled_<kind>_interfaces`). This module holds
 //! the tables and the rules that pick and check them; which implementations
-//! actually run is the conductor's business (only the `fake` ones so far).
+//! actually run is the conductor's business (only the `fake` ones so far,
+//! described in `fake`). `properties` and `raid` are the documented
+//! `driver_info` keys and Ironic's target RAID schema.
 
+pub mod fake;
 pub mod hardware;
 pub mod interface;
+pub mod properties;
+pub mod raid;
 
 pub use hardware::{hardware_type, HardwareType, CLASSIC_ALIASES, HARDWARE_TYPES};
 pub use interface::{InterfaceConf, InterfaceKind};

@@ -7,6 +7,7 @@ pub mod drivers;
 pub mod field_table;
 pub mod node_access;
 pub mod node_fields;
+pub mod node_management;
 pub mod node_states;
 pub mod node_update;
 pub mod node_view;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     bios::routes(cfg);
     chassis::routes(cfg);
     drivers::routes(cfg);
+    node_management::routes(cfg);
     node_states::routes(cfg);
     nodes::routes(cfg);
     portgroups::routes(cfg);

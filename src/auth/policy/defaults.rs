@@ -172,6 +172,19 @@ const SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN: &str = concat!(
 /// Seeing volume target properties (they may hold iSCSI credentials).
 const TARGET_PROPERTIES_READER: &str = concat!("(", system_reader!(), ") or (role:admin)");
 
+/// Console and RAID: the owner's members, not the lessee's.
+const SYSTEM_MEMBER_OR_OWNER_MEMBER: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_member!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
+
 const SYSTEM: &[&str] = &["system"];
 const SYSTEM_PROJECT: &[&str] = &["system", "project"];
 
@@ -378,6 +391,51 @@ pub const DEFAULTS: &[RuleDefault] = &[
         scope_types: SYSTEM_PROJECT,
     },
     RuleDefault {
+        name: "baremetal:node:validate",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Request active validation of Nodes",
+        operations: &[(GET, "/nodes/{node_ident}/validate")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_maintenance",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Set maintenance flag, taking a Node out of service",
+        operations: &[(PUT, "/nodes/{node_ident}/maintenance")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:clear_maintenance",
+        check_str: SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        description: "Clear maintenance flag, placing the Node into service again",
+        operations: &[(DELETE, "/nodes/{node_ident}/maintenance")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:get_boot_device",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Retrieve Node boot device metadata",
+        operations: &[
+            (GET, "/nodes/{node_ident}/management/boot_device"),
+            (GET, "/nodes/{node_ident}/management/boot_device/supported"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_boot_device",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Change Node boot device",
+        operations: &[(PUT, "/nodes/{node_ident}/management/boot_device")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:inject_nmi",
+        check_str: SYSTEM_MEMBER_OR_OWNER_ADMIN,
+        description: "Inject NMI for a node",
+        operations: &[(PUT, "/nodes/{node_ident}/management/inject_nmi")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
         name: "baremetal:node:set_power_state",
         check_str: SYSTEM_OR_PROJECT_MEMBER,
         description: "Change Node power status",
@@ -447,6 +505,27 @@ pub const DEFAULTS: &[RuleDefault] = &[
             (GET, "/nodes/{node_ident}/bios"),
             (GET, "/nodes/{node_ident}/bios/{setting}"),
         ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_raid_state",
+        check_str: SYSTEM_MEMBER_OR_OWNER_MEMBER,
+        description: "Change Node RAID status",
+        operations: &[(PUT, "/nodes/{node_ident}/states/raid")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:get_console",
+        check_str: SYSTEM_MEMBER_OR_OWNER_MEMBER,
+        description: "Get Node console connection information",
+        operations: &[(GET, "/nodes/{node_ident}/states/console")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_console_state",
+        check_str: SYSTEM_MEMBER_OR_OWNER_MEMBER,
+        description: "Change Node console status",
+        operations: &[(PUT, "/nodes/{node_ident}/states/console")],
         scope_types: SYSTEM_PROJECT,
     },
     // Agent (IPA) endpoints: unauthenticated by design, like Ironic.
@@ -686,6 +765,20 @@ pub const DEFAULTS: &[RuleDefault] = &[
         check_str: SYSTEM_READER,
         description: "View list of available drivers",
         operations: &[(GET, "/drivers"), (GET, "/drivers/{driver_name}")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:driver:get_properties",
+        check_str: SYSTEM_READER,
+        description: "View driver-specific properties",
+        operations: &[(GET, "/drivers/{driver_name}/properties")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "baremetal:driver:get_raid_logical_disk_properties",
+        check_str: SYSTEM_READER,
+        description: "View driver-specific RAID metadata",
+        operations: &[(GET, "/drivers/{driver_name}/raid/logical_disk_properties")],
         scope_types: SYSTEM,
     },
     RuleDefault {

@@ -439,3 +439,68 @@ fn evaluation_errors_deny_even_under_not() {
     assert!(e.check("bad_roles", &json!({}), &json!({})));
     assert!(!e.check("bad_roles", &Value::Null, &json!({"roles": []})));
 }
+
+#[test]
+fn persona_matrix_for_node_management() {
+    let e = defaults();
+    let owned = |creds: &Value| node(creds, Some("p1"));
+    // [system admin, system reader, project admin, project member, project reader]
+    let personas = [
+        system_admin(),
+        system_reader(),
+        project_admin(),
+        project_member(),
+        project_reader(),
+    ];
+    let matrix: &[(&str, [bool; 5])] = &[
+        (
+            "baremetal:node:set_boot_device",
+            [true, false, true, false, false],
+        ),
+        (
+            "baremetal:node:get_boot_device",
+            [true, false, true, false, false],
+        ),
+        (
+            "baremetal:node:inject_nmi",
+            [true, false, true, false, false],
+        ),
+        ("baremetal:node:validate", [true, false, true, true, false]),
+        (
+            "baremetal:node:set_maintenance",
+            [true, false, true, true, false],
+        ),
+        (
+            "baremetal:node:clear_maintenance",
+            [true, false, true, true, false],
+        ),
+        (
+            "baremetal:node:get_console",
+            [true, false, true, true, false],
+        ),
+        (
+            "baremetal:node:set_console_state",
+            [true, false, true, true, false],
+        ),
+        (
+            "baremetal:node:set_raid_state",
+            [true, false, true, true, false],
+        ),
+    ];
+    for (rule, expected) in matrix {
+        for (creds, want) in personas.iter().zip(expected) {
+            assert_eq!(
+                e.check(rule, &owned(creds), creds),
+                *want,
+                "{rule} for {creds}"
+            );
+        }
+    }
+    for rule in [
+        "baremetal:driver:get_properties",
+        "baremetal:driver:get_raid_logical_disk_properties",
+    ] {
+        assert!(e.check(rule, &system_reader(), &system_reader()), "{rule}");
+        assert!(!e.check(rule, &project_admin(), &project_admin()), "{rule}");
+    }
+}

@@ -1,0 +1,317 @@
+//! Node management RPC methods: boot device, NMI, maintenance, validation,
+//! console and target RAID (Ironic's `ConductorManager` methods of the same
+//! names). Methods that change the node take its reservation as Ironic's
+//! exclusive lock does (a busy node is `NodeLocked`); the ones Ironic runs
+//! under a shared lock only read it. Only `fake-hardware` is executed.
+
+use serde_json::{json, Map, Value};
+
+use super::manager::ConductorManager;
+use super::task::NodeTask;
+use crate::db::datastore::node::{node_get_by_uuid, NodeRow};
+use crate::db::datastore::node_management::{
+    node_set_console_enabled, node_set_driver_internal_info, node_set_maintenance,
+    node_set_target_raid_config,
+};
+use crate::drivers::fake::{self, NodeView, FAKE_HARDWARE, SUPPORTED_BOOT_DEVICES};
+use crate::drivers::{hardware_type, raid, InterfaceKind};
+use crate::error::{Error, Result};
+
+/// The RPC methods this file answers.
+pub const METHODS: &[&str] = &[
+    "set_boot_device",
+    "get_boot_device",
+    "get_supported_boot_devices",
+    "inject_nmi",
+    "validate_driver_interfaces",
+    "get_console_information",
+    "set_console_mode",
+    "set_target_raid_config",
+    "set_node_maintenance",
+];
+
+impl ConductorManager {
+    pub async fn management(&self, method: &str, args: Value) -> Result<Value> {
+        let uuid = args
+            .get("uuid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::InvalidParameter("RPC argument uuid is missing".into()))?
+            .to_string();
+        match method {
+            "set_boot_device" => {
+                let device = args
+                    .get("device")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let persistent = args.get("persistent").and_then(Value::as_bool) == Some(true);
+                self.set_boot_device(&uuid, &device, persistent).await
+            }
+            "get_boot_device" => self.get_boot_device(&uuid).await,
+            "get_supported_boot_devices" => self.get_supported_boot_devices(&uuid).await,
+            "inject_nmi" => self.inject_nmi(&uuid).await,
+            "validate_driver_interfaces" => self.validate_driver_interfaces(&uuid).await,
+            "get_console_information" => self.get_console_information(&uuid).await,
+            "set_console_mode" => {
+                let enabled = args.get("enabled").and_then(Value::as_bool) == Some(true);
+                self.set_console_mode(&uuid, enabled).await
+            }
+            "set_target_raid_config" => {
+                let config = args.get("target_raid_config").cloned().unwrap_or(json!({}));
+                self.set_target_raid_config(&uuid, config).await
+            }
+            "set_node_maintenance" => {
+                let on = args.get("maintenance").and_then(Value::as_bool) == Some(true);
+                let reason = args
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                self.set_node_maintenance(&uuid, on, reason).await
+            }
+            other => Err(Error::InvalidParameter(format!(
+                "Unsupported RPC method {other}"
+            ))),
+        }
+    }
+
+    async fn read_node(&self, uuid: &str) -> Result<NodeRow> {
+        let u = uuid.to_string();
+        self.datastore.run(move |c| node_get_by_uuid(c, &u)).await
+    }
+
+    async fn acquire(&self, uuid: &str) -> Result<NodeTask> {
+        NodeTask::acquire(&self.datastore, &self.conf.default.host, uuid).await
+    }
+
+    /// Runs `work` under the node's reservation and releases it afterwards,
+    /// whatever the outcome.
+    async fn with_task<F, Fut>(&self, uuid: &str, work: F) -> Result<Value>
+    where
+        F: FnOnce(NodeRow) -> Fut,
+        Fut: std::future::Future<Output = Result<Value>>,
+    {
+        let task = self.acquire(uuid).await?;
+        let result = work(task.node.clone()).await;
+        task.release().await;
+        result
+    }
+
+    /// The implementation of `kind` a fake-hardware node uses (other
+    /// hardware types are refused).
+    fn implementation(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
+        refuse_unless_fake(row)?;
+        let hw = hardware_type(&row.driver).ok_or_else(|| driver_not_found(&row.driver))?;
+        fake::node_interface(
+            hw,
+            &self.conf.default.interfaces,
+            kind,
+            interface_column(row, kind),
+        )
+    }
+
+    /// The implementation of `kind`, refused unless Berth executes it
+    /// (`fake`); `no-*` with Ironic's unsupported message.
+    fn runnable(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
+        let name = self.implementation(row, kind)?;
+        if name == "fake" {
+            Ok(name)
+        } else if name.starts_with("no-") {
+            Err(Error::InvalidParameter(fake::unsupported(
+                &row.driver,
+                kind.as_str(),
+            )))
+        } else {
+            Err(Error::InvalidParameter(fake::not_run(kind, &name)))
+        }
+    }
+
+    async fn set_boot_device(&self, uuid: &str, device: &str, persistent: bool) -> Result<Value> {
+        let host = self.conf.default.host.clone();
+        self.with_task(uuid, |row| async move {
+            self.runnable(&row, InterfaceKind::Management)?;
+            if !SUPPORTED_BOOT_DEVICES.contains(&device) {
+                return Err(Error::InvalidParameter(format!(
+                    "Invalid boot device {device} specified."
+                )));
+            }
+            let mut internal = object(&row.driver_internal_info);
+            fake::remember_boot_device(&mut internal, device, persistent);
+            let encoded = Value::Object(internal).to_string();
+            let u = row.uuid.clone();
+            self.datastore
+                .run(move |c| node_set_driver_internal_info(c, &u, &host, &encoded))
+                .await?;
+            tracing::info!(node = %row.uuid, device, persistent, "boot device set");
+            Ok(Value::Null)
+        })
+        .await
+    }
+
+    async fn get_boot_device(&self, uuid: &str) -> Result<Value> {
+        self.with_task(uuid, |row| async move {
+            self.runnable(&row, InterfaceKind::Management)?;
+            Ok(fake::boot_device(&object(&row.driver_internal_info)))
+        })
+        .await
+    }
+
+    async fn get_supported_boot_devices(&self, uuid: &str) -> Result<Value> {
+        let row = self.read_node(uuid).await?;
+        self.runnable(&row, InterfaceKind::Management)?;
+        Ok(json!(SUPPORTED_BOOT_DEVICES))
+    }
+
+    /// Ironic's fake management does not implement NMI injection, so
+    /// neither does Berth's: the node is locked and checked, then refused.
+    async fn inject_nmi(&self, uuid: &str) -> Result<Value> {
+        self.with_task(uuid, |row| async move {
+            self.runnable(&row, InterfaceKind::Management)?;
+            Err(Error::InvalidParameter(fake::unsupported(
+                &row.driver,
+                "inject_nmi",
+            )))
+        })
+        .await
+    }
+
+    async fn validate_driver_interfaces(&self, uuid: &str) -> Result<Value> {
+        let row = self.read_node(uuid).await?;
+        let info = Value::Object(object(&row.driver_info));
+        let raid = Value::Object(object(&row.target_raid_config));
+        let column = |kind| interface_column(&row, kind);
+        let view = NodeView {
+            driver: &row.driver,
+            driver_info: &info,
+            target_raid_config: &raid,
+            interface: &column,
+        };
+        Ok(fake::validate_node(
+            hardware_type(&row.driver),
+            &self.conf.default.interfaces,
+            &view,
+        ))
+    }
+
+    async fn get_console_information(&self, uuid: &str) -> Result<Value> {
+        let row = self.read_node(uuid).await?;
+        if !row.console_enabled {
+            return Ok(json!({"console_enabled": false, "console_info": null}));
+        }
+        self.runnable(&row, InterfaceKind::Console)?;
+        // Ironic's fake console has no connection details to give.
+        Ok(json!({"console_enabled": true, "console_info": {}}))
+    }
+
+    async fn set_console_mode(&self, uuid: &str, enabled: bool) -> Result<Value> {
+        let row = self.read_node(uuid).await?;
+        self.runnable(&row, InterfaceKind::Console)?;
+        if row.console_enabled == enabled {
+            tracing::info!(node = %row.uuid, enabled, "console already in the requested state");
+            return Ok(Value::Null);
+        }
+        let host = self.conf.default.host.clone();
+        self.with_task(uuid, |row| async move {
+            let u = row.uuid.clone();
+            self.datastore
+                .run(move |c| node_set_console_enabled(c, &u, &host, enabled))
+                .await?;
+            tracing::info!(node = %row.uuid, enabled, "console mode set");
+            Ok(Value::Null)
+        })
+        .await
+    }
+
+    async fn set_target_raid_config(&self, uuid: &str, config: Value) -> Result<Value> {
+        let host = self.conf.default.host.clone();
+        self.with_task(uuid, |row| async move {
+            // RAID is a standard interface; Ironic answers 404 when the
+            // node's implementation is the no-op one.
+            if self
+                .implementation(&row, InterfaceKind::Raid)?
+                .starts_with("no-")
+            {
+                return Err(Error::NotFound(fake::unsupported(&row.driver, "raid")));
+            }
+            self.runnable(&row, InterfaceKind::Raid)?;
+            let empty = config.as_object().is_some_and(Map::is_empty);
+            if !empty {
+                raid::validate_configuration(&config)?;
+            }
+            let encoded = config.to_string();
+            let u = row.uuid.clone();
+            self.datastore
+                .run(move |c| node_set_target_raid_config(c, &u, &host, &encoded))
+                .await?;
+            tracing::info!(node = %row.uuid, "target RAID configuration set");
+            Ok(Value::Null)
+        })
+        .await
+    }
+
+    async fn set_node_maintenance(
+        &self,
+        uuid: &str,
+        maintenance: bool,
+        reason: Option<String>,
+    ) -> Result<Value> {
+        let host = self.conf.default.host.clone();
+        self.with_task(uuid, |row| async move {
+            let u = row.uuid.clone();
+            self.datastore
+                .run(move |c| node_set_maintenance(c, &u, &host, maintenance, reason.as_deref()))
+                .await?;
+            tracing::info!(node = %row.uuid, maintenance, "maintenance changed");
+            Ok(Value::Null)
+        })
+        .await
+    }
+}
+
+/// The same rule as `NodeTask::require_fake_hardware`, for work Ironic does
+/// under a shared lock (no reservation taken).
+fn refuse_unless_fake(row: &NodeRow) -> Result<()> {
+    if row.driver == FAKE_HARDWARE {
+        return Ok(());
+    }
+    Err(Error::InvalidParameter(format!(
+        "Berth cannot manage node {} yet: hardware type {} has no power, management or deploy interfaces implemented (only fake-hardware does).",
+        row.uuid, row.driver
+    )))
+}
+
+fn driver_not_found(driver: &str) -> Error {
+    Error::InvalidParameter(format!(
+        "Could not find the following driver(s) or hardware type(s): {driver}."
+    ))
+}
+
+/// The node's `<kind>_interface` column (`None`: use the default).
+pub fn interface_column(row: &NodeRow, kind: InterfaceKind) -> Option<String> {
+    match kind {
+        InterfaceKind::Bios => row.bios_interface.clone(),
+        InterfaceKind::Boot => row.boot_interface.clone(),
+        InterfaceKind::Console => row.console_interface.clone(),
+        InterfaceKind::Deploy => row.deploy_interface.clone(),
+        InterfaceKind::Firmware => row.firmware_interface.clone(),
+        InterfaceKind::Inspect => row.inspect_interface.clone(),
+        InterfaceKind::Management => row.management_interface.clone(),
+        InterfaceKind::Network => row.network_interface.clone(),
+        InterfaceKind::Power => row.power_interface.clone(),
+        InterfaceKind::Raid => row.raid_interface.clone(),
+        InterfaceKind::Rescue => row.rescue_interface.clone(),
+        InterfaceKind::Storage => row.storage_interface.clone(),
+        InterfaceKind::Vendor => row.vendor_interface.clone(),
+    }
+}
+
+/// A JSON-object column as a map; anything else is empty.
+fn object(column: &Option<String>) -> Map<String, Value> {
+    column
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
