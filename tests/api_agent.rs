@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 const NOAUTH: &str = "[DEFAULT]\nauth_strategy = noauth\n";
 const MAC: &str = "52:54:00:de:ad:50";
-const CALLBACK: &str = "https://192.0.2.20:9999";
+const CALLBACK: &str = "https://198.18.0.20:9999";
 
 async fn db<T, F>(berth: &TestBerth, f: F) -> T
 where
@@ -398,6 +398,7 @@ async fn agent_token_is_minted_once_and_never_shown() {
     // would show it in clear).
     let shown: Value = http
         .get(format!("{base}/v1/nodes/{node}"))
+        .header("X-OpenStack-Ironic-API-Version", "1.46")
         .send()
         .await
         .unwrap()
@@ -475,7 +476,7 @@ async fn heartbeat_checks_the_token_and_records_the_agent() {
     .await;
     // A plain-http agent is refused while [agent]require_tls is on.
     let mut plain = good.clone();
-    plain["callback_url"] = json!("http://192.0.2.20:9999");
+    plain["callback_url"] = json!("http://198.18.0.20:9999");
     expect_fault(
         heartbeat(&http, &base, &node, "1.46", plain.clone()).await,
         400,
@@ -514,6 +515,7 @@ async fn heartbeat_checks_the_token_and_records_the_agent() {
     // The node is free again after the conductor recorded it.
     let shown: Value = http
         .get(format!("{base}/v1/nodes/{node}"))
+        .header("X-OpenStack-Ironic-API-Version", "1.46")
         .send()
         .await
         .unwrap()
@@ -525,7 +527,7 @@ async fn heartbeat_checks_the_token_and_records_the_agent() {
 
     // Once recorded, the callback URL may not change.
     let mut moved = good.clone();
-    moved["callback_url"] = json!("https://192.0.2.21:9999");
+    moved["callback_url"] = json!("https://198.18.0.21:9999");
     expect_fault(
         heartbeat(&http, &base, &node, "1.46", moved).await,
         400,
@@ -567,7 +569,7 @@ async fn heartbeat_checks_the_token_and_records_the_agent() {
     );
     assert_eq!(
         stored_internal_info(&berth, &node).await["agent_url"],
-        "http://192.0.2.20:9999"
+        "http://198.18.0.20:9999"
     );
     berth.stop().await;
 }
@@ -664,7 +666,7 @@ async fn heartbeat_fields_follow_their_versions() {
             &base,
             &node,
             "1.46",
-            hb(json!({"agent_version": "1", "callback_url": "ftp://192.0.2.20"})),
+            hb(json!({"agent_version": "1", "callback_url": "ftp://198.18.0.20"})),
         )
         .await,
         400,
@@ -805,7 +807,7 @@ fn base64_basic(user: &str, pass: &str) -> String {
 fn ipa_inspection_data() -> Value {
     json!({
         "inventory": {
-            "interfaces": [{"name": "eth0", "mac_address": MAC, "ipv4_address": "192.0.2.20",
+            "interfaces": [{"name": "eth0", "mac_address": MAC, "ipv4_address": "198.18.0.20",
                             "ipv6_address": null, "has_carrier": true, "lldp": null,
                             "vendor": "0x1af4", "product": "0x0001", "client_id": null,
                             "biosdevname": null, "speed_mbps": 1000,
@@ -918,6 +920,7 @@ async fn continue_inspection_stores_the_inventory_and_finishes() {
 
     let shown: Value = http
         .get(format!("{base}/v1/nodes/{node}"))
+        .header("X-OpenStack-Ironic-API-Version", "1.46")
         .send()
         .await
         .unwrap()
@@ -980,7 +983,7 @@ async fn continue_inspection_finds_nodes_by_bmc_address() {
     let base = berth.base.clone();
     let resp = http
         .post(format!("{base}/v1/nodes"))
-        .json(&json!({"driver": "fake-hardware", "driver_info": {"ipmi_address": "192.0.2.50"}}))
+        .json(&json!({"driver": "fake-hardware", "driver_info": {"ipmi_address": "198.18.0.50"}}))
         .send()
         .await
         .unwrap();
@@ -989,7 +992,7 @@ async fn continue_inspection_finds_nodes_by_bmc_address() {
         .unwrap()
         .to_string();
     let data = json!({"inventory": {"interfaces": [{"mac_address": "52:54:00:00:00:77"}],
-                                    "bmc_address": "192.0.2.50"}});
+                                    "bmc_address": "198.18.0.50"}});
     // Only while it waits for inspection data.
     set_state(&berth, &node, "manageable").await;
     let resp = http

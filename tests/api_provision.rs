@@ -225,13 +225,16 @@ async fn refusals_follow_ironic() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn openstack_baremetal_deploy_undeploy_power_with_wait() {
+async fn a_client_pinned_to_1_1_deploys_and_undeploys() {
     let Some(cli) = common::peer("BERTH_TEST_OPENSTACK_BIN") else {
         return;
     };
     let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    // An old client: nodes start `available` (shown as null) at 1.1.
     let run = |args: &[&str]| {
-        let (ok, out, err) = common::openstack_noauth(&cli, &berth.base, args);
+        let mut pinned = vec!["--os-baremetal-api-version", "1.1"];
+        pinned.extend_from_slice(args);
+        let (ok, out, err) = common::openstack_noauth(&cli, &berth.base, &pinned);
         assert!(ok, "{args:?}: {err}");
         out
     };
@@ -246,6 +249,8 @@ async fn openstack_baremetal_deploy_undeploy_power_with_wait() {
     ]))
     .unwrap();
     let uuid = created["uuid"].as_str().unwrap().to_string();
+    assert!(created["provision_state"].is_null(), "{created}");
+    assert!(created.get("driver_internal_info").is_none(), "{created}");
     run(&["baremetal", "node", "deploy", &uuid, "--wait", "60"]);
     let shown: Value =
         serde_json::from_str(&run(&["baremetal", "node", "show", &uuid, "-f", "json"])).unwrap();

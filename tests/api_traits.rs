@@ -183,6 +183,26 @@ async fn node_traits_set_add_remove_and_limits() {
     expect_fault(resp, 404, "Resource could not be found.").await;
     assert_eq!(list().await["traits"].as_array().unwrap().len(), 50);
 
+    // The node itself shows its traits from 1.37 (sorted), never before.
+    let node_url = format!("{base}/v1/nodes/{node}");
+    let shown = ok_json(send(&http, Method::GET, &node_url, "1.37", None).await, 200).await;
+    assert_eq!(shown["traits"], list().await["traits"]);
+    let shown = ok_json(send(&http, Method::GET, &node_url, "1.36", None).await, 200).await;
+    assert!(shown.get("traits").is_none(), "{shown}");
+    let listed = ok_json(
+        send(
+            &http,
+            Method::GET,
+            &format!("{base}/v1/nodes/detail"),
+            "1.37",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed["nodes"][0]["traits"], list().await["traits"]);
+
     // Deleting the node deletes its traits.
     let resp = send(
         &http,

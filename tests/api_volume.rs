@@ -265,7 +265,7 @@ async fn volume_connectors_crud_validation_and_power_rules() {
         Method::POST,
         &format!("{base}/v1/nodes/{n1}/volume/connectors"),
         V,
-        Some(json!({"node_uuid": n1, "type": "ip", "connector_id": "10.0.0.1"})),
+        Some(json!({"node_uuid": n1, "type": "ip", "connector_id": "198.18.0.1"})),
     )
     .await;
     expect_fault(resp, 400, "Malformed request URI.").await;

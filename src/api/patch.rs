@@ -691,7 +691,7 @@ mod tests {
             "maintenance": false,
             "chassis_uuid": null,
             "extra": {"foo": "bar", "list": [1, 2], "a/b": 1, "t~x": 2, "-": 0, "num": 1.5},
-            "driver_info": {"ipmi_address": "192.0.2.1", "ipmi_port": 623},
+            "driver_info": {"ipmi_address": "198.18.0.1", "ipmi_port": 623},
             "instance_info": {},
             "traits": ["CUSTOM_A", "CUSTOM_B"],
             "description": "abc",
@@ -928,7 +928,7 @@ mod tests {
             json!({"image_source": "http://x/img"})
         );
         assert_eq!(patched["driver_info"]["ipmi_port"], json!(6230));
-        assert_eq!(patched["driver_info"]["ipmi_address"], json!("192.0.2.1"));
+        assert_eq!(patched["driver_info"]["ipmi_address"], json!("198.18.0.1"));
     }
 
     #[test]

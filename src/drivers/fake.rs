@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn other_hardware_types_are_not_pretended() {
         let none = |_| None;
-        let info = json!({"ipmi_address": "192.0.2.1"});
+        let info = json!({"ipmi_address": "198.18.0.1"});
         let raid = json!({});
         let node = NodeView {
             driver: "ipmi",

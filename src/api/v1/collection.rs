@@ -89,7 +89,8 @@ pub fn requested_fields(raw: Option<&str>, v: Version) -> Result<Option<Vec<Stri
     ))
 }
 
-/// Keeps only `fields` (plus nothing else, as Ironic); unknown names are a 400.
+/// Keeps only `fields`, plus `links` (Ironic's `sanitize_dict` always keeps
+/// them); unknown names are a 400.
 pub fn select_fields(item: Value, fields: &[String]) -> Result<Value> {
     let Value::Object(map) = item else {
         return Ok(item);
@@ -107,7 +108,7 @@ pub fn select_fields(item: Value, fields: &[String]) -> Result<Value> {
     }
     Ok(Value::Object(
         map.into_iter()
-            .filter(|(k, _)| fields.contains(k))
+            .filter(|(k, _)| k == "links" || fields.contains(k))
             .collect(),
     ))
 }
@@ -220,8 +221,8 @@ mod tests {
         let f = requested_fields(Some("uuid,extra"), Version::new(1, 8))
             .unwrap()
             .unwrap();
-        let v = select_fields(json!({"uuid": 1, "extra": {}, "x": 2}), &f).unwrap();
-        assert_eq!(v, json!({"uuid": 1, "extra": {}}));
+        let v = select_fields(json!({"uuid": 1, "extra": {}, "x": 2, "links": []}), &f).unwrap();
+        assert_eq!(v, json!({"uuid": 1, "extra": {}, "links": []}));
         assert!(select_fields(json!({"uuid": 1}), &["nope".to_string()]).is_err());
     }
 }

@@ -17,6 +17,7 @@ use crate::db::datastore::conductor::conductor_list_alive;
 use crate::db::datastore::node::{
     node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow, SORT_COLUMNS,
 };
+use crate::db::datastore::node_trait::node_traits_of;
 use crate::error::{Error, Result};
 use crate::rpc::Target;
 
@@ -343,8 +344,11 @@ impl LoadedNode {
     }
 }
 
-/// Chassis UUIDs (one lookup per chassis) for a set of rows.
+/// Chassis UUIDs (one lookup per chassis) and traits (one query) for a set
+/// of rows.
 fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<Vec<LoadedNode>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let mut traits = node_traits_of(c, &ids)?;
     let mut known: Vec<(i32, String)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -359,10 +363,11 @@ fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<V
             },
             None => None,
         };
+        let traits = traits.remove(&row.id).unwrap_or_default();
         out.push(LoadedNode {
             row,
             chassis_uuid,
-            traits: Vec::new(),
+            traits,
         });
     }
     Ok(out)

@@ -785,12 +785,12 @@ mod tests {
     #[test]
     fn callback_urls_need_an_http_scheme() {
         assert_eq!(
-            checked_callback_url("HTTPS://192.0.2.1:9999").unwrap(),
-            "https://192.0.2.1:9999"
+            checked_callback_url("HTTPS://198.18.0.1:9999").unwrap(),
+            "https://198.18.0.1:9999"
         );
         assert_eq!(checked_callback_url("").unwrap(), "");
-        assert!(checked_callback_url("ftp://192.0.2.1").is_err());
-        assert!(checked_callback_url("192.0.2.1:9999").is_err());
+        assert!(checked_callback_url("ftp://198.18.0.1").is_err());
+        assert!(checked_callback_url("198.18.0.1:9999").is_err());
         assert!(checked_callback_url("not a url").is_err());
     }
 
@@ -840,21 +840,21 @@ mod tests {
 
     #[test]
     fn bmc_addresses_come_from_the_cache_or_driver_info() {
-        let cached = json!({"lookup_bmc_addresses": ["192.0.2.1"]});
+        let cached = json!({"lookup_bmc_addresses": ["198.18.0.1"]});
         assert_eq!(
             bmc_addresses(
-                &json!({"ipmi_address": "192.0.2.9"}),
+                &json!({"ipmi_address": "198.18.0.9"}),
                 cached.as_object().unwrap()
             ),
-            vec!["192.0.2.1"]
+            vec!["198.18.0.1"]
         );
         let mut found = bmc_addresses(
-            &json!({"ipmi_address": "192.0.2.9", "redfish_address": "https://user@[2001:DB8::1]:8000/x",
+            &json!({"ipmi_address": "198.18.0.9", "redfish_address": "https://user@[2001:DB8::1]:8000/x",
                     "other_address": "127.0.0.1", "ipmi_username": "admin",
                     "drac_address": "http://bmc.example.org:443"}),
             &Map::new(),
         );
         found.sort();
-        assert_eq!(found, vec!["192.0.2.9", "2001:db8::1", "bmc.example.org"]);
+        assert_eq!(found, vec!["198.18.0.9", "2001:db8::1", "bmc.example.org"]);
     }
 }
