@@ -4,54 +4,12 @@
 
 mod common;
 
-use common::{client, fault, TestBerth};
+use common::{client, expect_fault, fault, new_node, ok_json, send, TestBerth};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const V: &str = "1.32";
-const HEADER: &str = "X-OpenStack-Ironic-API-Version";
 const MISSING: &str = "0b7e8a3e-5c52-4b8b-9a55-1c1f0e0e0e0e";
-
-async fn send(
-    http: &reqwest::Client,
-    method: Method,
-    url: &str,
-    version: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut r = http.request(method, url).header(HEADER, version);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok_json(resp: reqwest::Response, status: u16) -> Value {
-    let got = resp.status();
-    let text = resp.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-async fn expect_fault(resp: reqwest::Response, status: u16, message: &str) {
-    assert_eq!(resp.status(), status);
-    assert_eq!(fault(resp).await["faultstring"], message);
-}
-
-async fn new_node(http: &reqwest::Client, base: &str, name: &str) -> String {
-    let resp = send(
-        http,
-        Method::POST,
-        &format!("{base}/v1/nodes"),
-        "1.5",
-        Some(json!({"driver": "fake-hardware", "name": name})),
-    )
-    .await;
-    ok_json(resp, 201).await["uuid"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
 
 async fn set_power(http: &reqwest::Client, base: &str, node: &str, target: &str) {
     let resp = send(

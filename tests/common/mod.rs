@@ -212,3 +212,50 @@ pub fn openstack_noauth(cli: &str, base: &str, args: &[&str]) -> (bool, String, 
         err,
     )
 }
+
+/// A request at microversion `version`, with an optional JSON body.
+pub async fn send(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    version: &str,
+    body: Option<serde_json::Value>,
+) -> reqwest::Response {
+    let mut r = http
+        .request(method, url)
+        .header("X-OpenStack-Ironic-API-Version", version);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    r.send().await.unwrap()
+}
+
+/// The body of a response that must have `status` (null when empty).
+pub async fn ok_json(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    let got = resp.status();
+    let text = resp.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+/// A fault with this status and exactly this message.
+pub async fn expect_fault(resp: reqwest::Response, status: u16, message: &str) {
+    assert_eq!(resp.status(), status);
+    assert_eq!(fault(resp).await["faultstring"], message);
+}
+
+/// A fake-hardware node named `name`; its UUID.
+pub async fn new_node(http: &reqwest::Client, base: &str, name: &str) -> String {
+    let resp = send(
+        http,
+        reqwest::Method::POST,
+        &format!("{base}/v1/nodes"),
+        "1.5",
+        Some(serde_json::json!({"driver": "fake-hardware", "name": name})),
+    )
+    .await;
+    ok_json(resp, 201).await["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
