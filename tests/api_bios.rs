@@ -7,7 +7,7 @@ mod common;
 
 use berth::db::datastore::bios_setting::{bios_settings_upsert, BiosSettingValue};
 
-use common::{client, expect_fault, fault, new_node, ok_json, send, TestBerth};
+use common::{client, expect_fault, new_node, ok_json, send, TestBerth};
 use reqwest::Method;
 use serde_json::{json, Value};
 

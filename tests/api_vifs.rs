@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{client, expect_fault, fault, new_node, ok_json, send, TestBerth};
+use common::{client, expect_fault, new_node, ok_json, send, TestBerth};
 use reqwest::Method;
 use serde_json::{json, Value};
 
