@@ -123,14 +123,10 @@ pub fn patchable() -> Vec<&'static str> {
         .collect()
 }
 
-/// Ironic 1.10+: RFC 3986 unreserved characters, and not UUID-shaped.
+/// Ironic 1.10+: RFC 3986 unreserved characters, and not UUID-shaped
+/// (a node name must not be mistaken for its UUID).
 pub fn is_logical_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && uuid::Uuid::parse_str(name).is_err()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    super::field_table::is_logical_name(name) && uuid::Uuid::parse_str(name).is_err()
 }
 
 fn invalid(field: &str, value: &Value, why: &str) -> Error {

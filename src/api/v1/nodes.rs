@@ -4,6 +4,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::collection::{checked_uuid, collection, requested_fields, Page, ShowQuery, SortDir};
+use super::field_table::strict_bool;
 use super::node_fields::{set_field, to_node_changes, writable};
 use super::node_view::{check_requested_fields, node_field, NodeView};
 use crate::api::links::base_url;
@@ -149,17 +150,6 @@ const FAULTS: &[&str] = &[
     "service failure",
 ];
 
-/// oslo's strict `bool_from_string`, as Ironic's `args.boolean`.
-fn parse_bool(name: &str, raw: &str) -> Result<bool> {
-    match raw.to_ascii_lowercase().as_str() {
-        "1" | "t" | "true" | "on" | "y" | "yes" => Ok(true),
-        "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
-        _ => Err(Error::InvalidParameter(format!(
-            "Invalid value for {name}: Unrecognized value '{raw}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
-        ))),
-    }
-}
-
 impl ListQuery {
     fn given(&self) -> Vec<(&'static str, &Option<String>)> {
         vec![
@@ -219,7 +209,7 @@ impl ListQuery {
 
     fn filter(&self) -> Result<NodeFilter> {
         let flag = |name: &str, raw: &Option<String>| -> Result<Option<bool>> {
-            raw.as_deref().map(|r| parse_bool(name, r)).transpose()
+            raw.as_deref().map(|r| strict_bool(name, r)).transpose()
         };
         Ok(NodeFilter {
             provision_state: self.provision_state.clone(),
@@ -381,7 +371,7 @@ async fn list(
     let v = version_of(&req);
     let fields = requested_fields(query.fields.as_deref(), v)?;
     let detail = match &query.detail {
-        Some(raw) => parse_bool("detail", raw)?,
+        Some(raw) => strict_bool("detail", raw)?,
         None => false,
     };
     if detail && fields.is_some() {

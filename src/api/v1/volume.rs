@@ -88,16 +88,7 @@ pub struct ListArgs {
     pub fields: Option<Vec<String>>,
 }
 
-/// oslo's strict boolean strings, as Ironic accepts them.
-pub fn parse_bool(name: &str, raw: &str) -> Result<bool> {
-    match raw.to_ascii_lowercase().as_str() {
-        "1" | "t" | "true" | "on" | "y" | "yes" => Ok(true),
-        "0" | "f" | "false" | "off" | "n" | "no" => Ok(false),
-        _ => Err(Error::InvalidParameter(format!(
-            "Invalid {name}: Unrecognized value '{raw}', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'"
-        ))),
-    }
-}
+pub use super::field_table::strict_bool as parse_bool;
 
 fn python_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
@@ -263,13 +254,7 @@ impl ListArgs {
     }
 }
 
-/// Ironic's logical names: RFC 3986 unreserved characters, at most 255.
-pub fn is_logical_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 255
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
-}
+pub use super::field_table::is_logical_name;
 
 /// Keeps the requested fields, and always the links, as Ironic does.
 pub fn pick(view: Value, fields: Option<&[String]>) -> Value {
