@@ -88,8 +88,10 @@ async fn exercise(conn_str: &str) {
                 )*};
             }
             probe!(
-                bios_settings, chassis, conductors, node_history, node_inventory, node_traits,
-                nodes, portgroups, ports, task_log_lines, tasks, volume_connectors, volume_targets
+                allocations, bios_settings, chassis, conductors, deploy_template_steps,
+                deploy_templates, firmware_information, inspection_rules, node_history,
+                node_inventory, node_traits, nodes, portgroups, ports, runbook_steps,
+                runbook_traits, runbooks, task_log_lines, tasks, volume_connectors, volume_targets
             );
             Ok(())
         })
@@ -99,7 +101,7 @@ async fn exercise(conn_str: &str) {
 
 /// Tables the migrations create (all of them, so a down.sql that forgets
 /// one is caught).
-const TABLES: usize = 13;
+const TABLES: usize = 21;
 
 fn table_count_sqlite(path: &str) -> usize {
     use diesel::prelude::*;

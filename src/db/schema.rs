@@ -75,6 +75,7 @@ diesel::table! {
         shard -> Nullable<Text>,
         parent_node -> Nullable<Text>,
         disable_power_off -> Bool,
+        health -> Nullable<Text>,
         bios_interface -> Nullable<Text>,
         boot_interface -> Nullable<Text>,
         console_interface -> Nullable<Text>,
@@ -113,6 +114,7 @@ diesel::table! {
         vendor -> Nullable<Text>,
         category -> Nullable<Text>,
         description -> Nullable<Text>,
+        available_for_dynamic_portgroup -> Bool,
         created_at -> Timestamp,
         updated_at -> Nullable<Timestamp>,
     }
@@ -162,6 +164,7 @@ diesel::table! {
         properties -> Nullable<Text>,
         physical_network -> Nullable<Text>,
         category -> Nullable<Text>,
+        dynamic_portgroup -> Bool,
         created_at -> Timestamp,
         updated_at -> Nullable<Timestamp>,
     }
@@ -256,6 +259,120 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    allocations (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Nullable<Text>,
+        node_id -> Nullable<Integer>,
+        state -> Text,
+        owner -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        resource_class -> Nullable<Text>,
+        traits -> Nullable<Text>,
+        candidate_nodes -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        conductor_affinity -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deploy_templates (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Text,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deploy_template_steps (id) {
+        id -> Integer,
+        deploy_template_id -> Integer,
+        interface -> Text,
+        step -> Text,
+        args -> Text,
+        priority -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    runbooks (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        public -> Bool,
+        owner -> Nullable<Text>,
+        disable_ramdisk -> Bool,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    runbook_steps (id) {
+        id -> Integer,
+        runbook_id -> Integer,
+        interface -> Text,
+        step -> Text,
+        args -> Text,
+        #[sql_name = "order"]
+        order_ -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    runbook_traits (runbook_id, trait_) {
+        runbook_id -> Integer,
+        #[sql_name = "trait"]
+        trait_ -> Text,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    inspection_rules (id) {
+        id -> Integer,
+        uuid -> Text,
+        priority -> Integer,
+        description -> Nullable<Text>,
+        scope -> Nullable<Text>,
+        sensitive -> Bool,
+        phase -> Text,
+        conditions -> Nullable<Text>,
+        actions -> Text,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    firmware_information (id) {
+        id -> Integer,
+        node_id -> Integer,
+        component -> Text,
+        initial_version -> Text,
+        current_version -> Nullable<Text>,
+        last_version_flashed -> Nullable<Text>,
+        vendor -> Nullable<Text>,
+        model -> Nullable<Text>,
+        serial_number -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(ports -> nodes (node_id));
 diesel::joinable!(portgroups -> nodes (node_id));
 diesel::joinable!(volume_connectors -> nodes (node_id));
@@ -264,19 +381,31 @@ diesel::joinable!(node_traits -> nodes (node_id));
 diesel::joinable!(bios_settings -> nodes (node_id));
 diesel::joinable!(node_history -> nodes (node_id));
 diesel::joinable!(node_inventory -> nodes (node_id));
+diesel::joinable!(deploy_template_steps -> deploy_templates (deploy_template_id));
+diesel::joinable!(runbook_steps -> runbooks (runbook_id));
+diesel::joinable!(runbook_traits -> runbooks (runbook_id));
+diesel::joinable!(firmware_information -> nodes (node_id));
 diesel::joinable!(task_log_lines -> tasks (task_id));
 diesel::joinable!(tasks -> nodes (node_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    allocations,
     bios_settings,
     chassis,
     conductors,
+    deploy_template_steps,
+    deploy_templates,
+    firmware_information,
+    inspection_rules,
     node_history,
     node_inventory,
     node_traits,
     nodes,
     portgroups,
     ports,
+    runbook_steps,
+    runbook_traits,
+    runbooks,
     task_log_lines,
     tasks,
     volume_connectors,

@@ -1,0 +1,11 @@
+ALTER TABLE portgroups DROP COLUMN dynamic_portgroup;
+ALTER TABLE ports DROP COLUMN available_for_dynamic_portgroup;
+ALTER TABLE nodes DROP COLUMN health;
+DROP TABLE firmware_information;
+DROP TABLE inspection_rules;
+DROP TABLE runbook_traits;
+DROP TABLE runbook_steps;
+DROP TABLE runbooks;
+DROP TABLE deploy_template_steps;
+DROP TABLE deploy_templates;
+DROP TABLE allocations;
