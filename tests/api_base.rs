@@ -446,3 +446,63 @@ async fn unknown_query_arguments_are_refused_not_ignored() {
     }
     berth.stop().await;
 }
+
+/// A trailing `.json` is stripped before 1.91 (when a version header is
+/// sent, as Ironic reads the raw header) and is part of the identifier from
+/// 1.91, so a node named `box.json` becomes reachable.
+#[tokio::test(flavor = "multi_thread")]
+async fn dot_json_suffix_until_1_91() {
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    let http = client();
+    let plain = common::new_node(&http, &berth.base, "box").await;
+    let dotted = common::new_node(&http, &berth.base, "box.json").await;
+    let show = |ident: String, version: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/v1/nodes/{ident}", berth.base);
+        async move {
+            let resp = common::send(&http, reqwest::Method::GET, &url, version, None).await;
+            common::ok_json(resp, 200).await["uuid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(show("box.json".into(), "1.90").await, plain);
+    assert_eq!(show(format!("{plain}.json"), "1.90").await, plain);
+    assert_eq!(show("box.json".into(), "1.91").await, dotted);
+    assert_eq!(show("box".into(), "1.91").await, plain);
+    let resp = common::send(
+        &http,
+        reqwest::Method::GET,
+        &format!("{}/v1/nodes/{plain}.json", berth.base),
+        "1.91",
+        None,
+    )
+    .await;
+    common::expect_fault(resp, 404, &format!("Node {plain}.json could not be found.")).await;
+    // Sub-resources and query strings survive the rewrite.
+    let resp = common::send(
+        &http,
+        reqwest::Method::GET,
+        &format!("{}/v1/nodes/box.json?fields=name", berth.base),
+        "1.90",
+        None,
+    )
+    .await;
+    let named = common::ok_json(resp, 200).await;
+    assert_eq!(named["name"], "box");
+    assert!(named.get("uuid").is_none(), "the query is kept: {named}");
+    let resp = common::send(
+        &http,
+        reqwest::Method::GET,
+        &format!("{}/v1/nodes/box/states.json", berth.base),
+        "1.90",
+        None,
+    )
+    .await;
+    assert_eq!(
+        common::ok_json(resp, 200).await["provision_state"],
+        "available"
+    );
+    berth.stop().await;
+}

@@ -103,6 +103,10 @@ pub async fn microversion(
         }
         None => None,
     };
+    let mut req = req;
+    if header.is_some() && version.is_some_and(|v| !v.at_least(DOT_JSON_IS_PLAIN)) {
+        strip_json_suffix(&mut req);
+    }
     let mut res = next.call(req).await?.map_into_boxed_body();
     let r = res.response_mut();
     add_range(r);
@@ -112,6 +116,27 @@ pub async fn microversion(
         }
     }
     Ok(res)
+}
+
+/// From 1.91 a trailing `.json` is part of the identifier (a node may be
+/// named `x.json`); before it Ironic strips it, but only when the client
+/// sent a version header, because it reads the raw header to decide.
+pub const DOT_JSON_IS_PLAIN: Version = Version::new(1, 91);
+
+/// Rewrites `…/x.json` to `…/x` before routing, as Ironic's json_ext does.
+fn strip_json_suffix(req: &mut ServiceRequest) {
+    let path = req.path().trim_end_matches('/');
+    let Some(stripped) = path.strip_suffix(".json") else {
+        return;
+    };
+    let rewritten = match req.uri().query() {
+        Some(q) => format!("{stripped}?{q}"),
+        None => stripped.to_string(),
+    };
+    if let Ok(uri) = rewritten.parse::<actix_web::http::Uri>() {
+        req.match_info_mut().get_mut().update(&uri);
+        req.head_mut().uri = uri;
+    }
 }
 
 fn add_range(resp: &mut HttpResponse<impl MessageBody>) {

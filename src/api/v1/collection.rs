@@ -154,9 +154,8 @@ fn items_len(body: &Value, name: &str) -> usize {
     body[name].as_array().map_or(0, Vec::len)
 }
 
-/// A path UUID (with Ironic's optional `.json` suffix), or a 400.
+/// A path UUID, or a 400.
 pub fn checked_uuid(raw: &str) -> Result<String> {
-    let raw = raw.strip_suffix(".json").unwrap_or(raw);
     uuid::Uuid::parse_str(raw)
         .map(|_| raw.to_string())
         .map_err(|_| Error::InvalidParameter(format!("Expected a UUID but received {raw}.")))

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
+use super::collection::select_fields;
 use super::node_management::RAID_CONFIG;
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
@@ -179,6 +180,15 @@ async fn list(
 ) -> Result<HttpResponse> {
     let v = version_of(&req);
     unexpected(&query, &["type", "detail", "fields"])?;
+    if query.contains_key("fields")
+        && query
+            .get("detail")
+            .is_some_and(|d| query_bool("detail", d).unwrap_or(false))
+    {
+        return Err(Error::InvalidParameter(
+            "Can not specify ?detail=True and fields in the same request.".into(),
+        ));
+    }
     authorize(&state, &req, "baremetal:driver:get")?;
     let detail = match query.get("detail") {
         Some(raw) => {
@@ -195,9 +205,7 @@ async fn list(
             ));
         }
     }
-    if query.contains_key("fields") {
-        too_old_for(v, DRIVER_FIELDS)?;
-    }
+    let fields = driver_fields(&query, v)?;
     let base = base_url(&state, &req);
     // Classic drivers no longer exist; asking for them lists nothing.
     let items: Vec<Value> = if query.get("type").map(String::as_str) == Some("classic") {
@@ -206,8 +214,8 @@ async fn list(
         drivers(&state)
             .await?
             .iter()
-            .map(|(name, hosts)| view(&state, name, hosts, &base, v, detail))
-            .collect()
+            .map(|(name, hosts)| sanitized(view(&state, name, hosts, &base, v, detail), &fields))
+            .collect::<Result<_>>()?
     };
     Ok(HttpResponse::Ok().json(json!({"drivers": items})))
 }
@@ -221,19 +229,34 @@ async fn show(
     let v = version_of(&req);
     unexpected(&query, &["fields"])?;
     authorize(&state, &req, "baremetal:driver:get")?;
-    if query.contains_key("fields") {
-        too_old_for(v, DRIVER_FIELDS)?;
-    }
+    let fields = driver_fields(&query, v)?;
     let name = path.into_inner();
     let hosts = active_driver(&state, &name).await?;
-    Ok(HttpResponse::Ok().json(view(
-        &state,
-        &name,
-        &hosts,
-        &base_url(&state, &req),
-        v,
-        true,
-    )))
+    let item = view(&state, &name, &hosts, &base_url(&state, &req), v, true);
+    Ok(HttpResponse::Ok().json(sanitized(item, &fields)?))
+}
+
+/// `fields=` of a driver request (1.77; 406 before it).
+fn driver_fields(query: &HashMap<String, String>, v: Version) -> Result<Option<Vec<String>>> {
+    let Some(raw) = query.get("fields") else {
+        return Ok(None);
+    };
+    too_old_for(v, DRIVER_FIELDS)?;
+    Ok(Some(
+        raw.split(',')
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty())
+            .collect(),
+    ))
+}
+
+/// Ironic's `driver_sanitize`: keep the asked fields and links; an unknown
+/// field is a 400.
+fn sanitized(item: Value, fields: &Option<Vec<String>>) -> Result<Value> {
+    match fields {
+        Some(fields) => select_fields(item, fields),
+        None => Ok(item),
+    }
 }
 
 /// The `driver_info` keys of the hardware type's default interfaces.

@@ -469,9 +469,9 @@ pub async fn of_chassis(
     )))
 }
 
-/// A node by UUID or (from 1.5) name; `.json` suffixes are Ironic's too.
-pub(crate) fn node_ident(raw: &str, v: Version) -> Result<String> {
-    let ident = raw.strip_suffix(".json").unwrap_or(raw);
+/// A node by UUID or (from 1.5) name (a `.json` suffix is gone already
+/// where Ironic strips it: see `middleware::DOT_JSON_IS_PLAIN`).
+pub(crate) fn node_ident(ident: &str, v: Version) -> Result<String> {
     if uuid::Uuid::parse_str(ident).is_err() && !v.at_least(NODE_NAME) {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }

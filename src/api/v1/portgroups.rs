@@ -180,10 +180,8 @@ fn denied(rule: &str) -> Error {
     ))
 }
 
-/// A path identifier: a UUID (with Ironic's optional `.json` suffix) or a
-/// logical name.
-fn checked_ident(raw: &str) -> Result<String> {
-    let ident = raw.strip_suffix(".json").unwrap_or(raw);
+/// A path identifier: a UUID or a logical name.
+fn checked_ident(ident: &str) -> Result<String> {
     if uuid::Uuid::parse_str(ident).is_ok() || is_logical_name(ident) {
         Ok(ident.to_string())
     } else {
