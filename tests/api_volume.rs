@@ -24,34 +24,7 @@ async fn set_power(http: &reqwest::Client, base: &str, node: &str, target: &str)
 }
 
 async fn set_provision(http: &reqwest::Client, base: &str, node: &str, target: &str) {
-    let resp = send(
-        http,
-        Method::PUT,
-        &format!("{base}/v1/nodes/{node}/states/provision"),
-        V,
-        Some(json!({"target": target})),
-    )
-    .await;
-    assert_eq!(resp.status(), 202);
-    for _ in 0..100 {
-        let s = ok_json(
-            send(
-                http,
-                Method::GET,
-                &format!("{base}/v1/nodes/{node}/states"),
-                V,
-                None,
-            )
-            .await,
-            200,
-        )
-        .await;
-        if s["target_provision_state"].is_null() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("node {node} did not settle after {target}");
+    common::set_provision(http, base, node, target, V).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -155,6 +155,18 @@ impl crate::rpc::Handler for ConductorManager {
             "vif_detach" => {
                 super::vifs::detach(&self.datastore, &self.conf.default.host, &args).await
             }
+            "create_allocation" => {
+                super::allocation::create(
+                    &self.datastore,
+                    &self.tracker,
+                    &self.conf.default.host,
+                    args,
+                )
+                .await
+            }
+            "destroy_allocation" => {
+                super::allocation::destroy(&self.datastore, &self.conf.default.host, &args).await
+            }
             "get_node_with_token" => self.get_node_with_token(args).await,
             "heartbeat" => self.heartbeat(args).await,
             "continue_inspection" => self.continue_inspection(args).await,

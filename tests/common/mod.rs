@@ -259,3 +259,37 @@ pub async fn new_node(http: &reqwest::Client, base: &str, name: &str) -> String 
         .unwrap()
         .to_string()
 }
+
+/// Asks for a provision state change at `version` and waits until the node
+/// settles (no target state left).
+pub async fn set_provision(
+    http: &reqwest::Client,
+    base: &str,
+    node: &str,
+    target: &str,
+    version: &str,
+) {
+    let url = format!("{base}/v1/nodes/{node}/states/provision");
+    let resp = send(
+        http,
+        reqwest::Method::PUT,
+        &url,
+        version,
+        Some(serde_json::json!({"target": target})),
+    )
+    .await;
+    assert_eq!(resp.status(), 202);
+    for _ in 0..100 {
+        let url = format!("{base}/v1/nodes/{node}/states");
+        let s = ok_json(
+            send(http, reqwest::Method::GET, &url, version, None).await,
+            200,
+        )
+        .await;
+        if s["target_provision_state"].is_null() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node {node} did not settle after {target}");
+}

@@ -1,5 +1,6 @@
 //! `/v1/<resource>`: one file per resource.
 
+pub mod allocations;
 pub mod bios;
 pub mod chassis;
 pub mod collection;
@@ -26,6 +27,7 @@ pub mod volume_targets;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    allocations::routes(cfg);
     bios::routes(cfg);
     chassis::routes(cfg);
     drivers::routes(cfg);

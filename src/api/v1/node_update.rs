@@ -35,6 +35,7 @@ fn patch_document(row: &NodeRow, chassis_uuid: Option<&str>) -> Value {
         row,
         chassis_uuid,
         traits: &[],
+        allocation_uuid: None,
         version: crate::api::microversion::MAX,
         base: "",
     };

@@ -27,6 +27,7 @@ pub struct NodeView<'a> {
     pub row: &'a NodeRow,
     pub chassis_uuid: Option<&'a str>,
     pub traits: &'a [String],
+    pub allocation_uuid: Option<&'a str>,
     pub version: Version,
     pub base: &'a str,
 }
@@ -154,6 +155,7 @@ pub const NODE_FIELDS: &[NodeField] = &[
     }),
     field("owner", (1, 50), |n| text(&n.row.owner)),
     field("description", (1, 51), |n| text(&n.row.description)),
+    field("allocation_uuid", (1, 52), |n| json!(n.allocation_uuid)),
     field("retired", (1, 61), |n| json!(n.row.retired)),
     field("retired_reason", (1, 61), |n| text(&n.row.retired_reason)),
     field("lessee", (1, 65), |n| text(&n.row.lessee)),

@@ -13,6 +13,7 @@ use crate::api::middleware::{context_of, version_of};
 use crate::api::ApiState;
 use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
+use crate::db::datastore::allocation::allocation_uuids_by_id;
 use crate::db::datastore::chassis::{chassis_get, chassis_get_by_id};
 use crate::db::datastore::conductor::conductor_list_alive;
 use crate::db::datastore::node::{
@@ -320,6 +321,7 @@ pub(crate) struct LoadedNode {
     pub row: NodeRow,
     pub chassis_uuid: Option<String>,
     pub traits: Vec<String>,
+    pub allocation_uuid: Option<String>,
 }
 
 impl LoadedNode {
@@ -328,17 +330,20 @@ impl LoadedNode {
             row: &self.row,
             chassis_uuid: self.chassis_uuid.as_deref(),
             traits: &self.traits,
+            allocation_uuid: self.allocation_uuid.as_deref(),
             version: v,
             base,
         }
     }
 }
 
-/// Chassis UUIDs (one lookup per chassis) and traits (one query) for a set
-/// of rows.
+/// Chassis UUIDs (one lookup per chassis), traits and allocation UUIDs (one
+/// query each) for a set of rows.
 fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<Vec<LoadedNode>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let mut traits = node_traits_of(c, &ids)?;
+    let allocation_ids: Vec<i32> = rows.iter().filter_map(|r| r.allocation_id).collect();
+    let allocations = allocation_uuids_by_id(c, &allocation_ids)?;
     let mut known: Vec<(i32, String)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -354,10 +359,15 @@ fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<V
             None => None,
         };
         let traits = traits.remove(&row.id).unwrap_or_default();
+        let allocation_uuid = allocations
+            .iter()
+            .find(|(id, _)| Some(*id) == row.allocation_id)
+            .map(|(_, u)| u.clone());
         out.push(LoadedNode {
             row,
             chassis_uuid,
             traits,
+            allocation_uuid,
         });
     }
     Ok(out)

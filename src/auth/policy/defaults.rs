@@ -185,7 +185,22 @@ const SYSTEM_MEMBER_OR_OWNER_MEMBER: &str = concat!(
     ")"
 );
 
+/// Allocations are owned by a project, not by a node's owner: the system
+/// manages them on behalf of projects, projects' members their own.
+const ALLOCATION_MEMBER: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (role:member and project_id:%(allocation.owner)s)"
+);
+const ALLOCATION_READER: &str = concat!(
+    "(",
+    system_reader!(),
+    ") or (role:reader and project_id:%(allocation.owner)s)"
+);
+const ALLOCATION_CREATOR: &str = concat!("(", system_member!(), ") or (role:member)");
+
 const SYSTEM: &[&str] = &["system"];
+const PROJECT: &[&str] = &["project"];
 const SYSTEM_PROJECT: &[&str] = &["system", "project"];
 
 const GET: &str = "GET";
@@ -270,6 +285,13 @@ pub const DEFAULTS: &[RuleDefault] = &[
         name: "is_node_lessee",
         check_str: "project_id:%(node.lessee)s",
         description: "Lessee of node",
+        operations: &[],
+        scope_types: &[],
+    },
+    RuleDefault {
+        name: "is_allocation_owner",
+        check_str: "project_id:%(allocation.owner)s",
+        description: "Owner of allocation",
         operations: &[],
         scope_types: &[],
     },
@@ -647,6 +669,71 @@ pub const DEFAULTS: &[RuleDefault] = &[
         description: "Retrieve multiple Port records",
         operations: &[(GET, "/portgroups"), (GET, "/portgroups/detail")],
         scope_types: SYSTEM_PROJECT,
+    },
+    // Allocations: checked against the allocation's owner.
+    RuleDefault {
+        name: "baremetal:allocation:get",
+        check_str: ALLOCATION_READER,
+        description: "Retrieve Allocation records",
+        operations: &[
+            (GET, "/allocations/{allocation_id}"),
+            (GET, "/nodes/{node_ident}/allocation"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:list",
+        check_str: API_READER,
+        description: "Retrieve multiple Allocation records, filtered by owner",
+        operations: &[(GET, "/allocations")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve multiple Allocation records",
+        operations: &[(GET, "/allocations")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:create",
+        check_str: ALLOCATION_CREATOR,
+        description: "Create Allocation records",
+        operations: &[(POST, "/allocations")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:create_restricted",
+        check_str: SYSTEM_MEMBER,
+        description: "Create Allocation records with a specific owner.",
+        operations: &[(POST, "/allocations")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:delete",
+        check_str: ALLOCATION_MEMBER,
+        description: "Delete Allocation records",
+        operations: &[
+            (DELETE, "/allocations/{allocation_id}"),
+            (DELETE, "/nodes/{node_ident}/allocation"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:update",
+        check_str: ALLOCATION_MEMBER,
+        description: "Change name and extra fields of an allocation",
+        operations: &[(PATCH, "/allocations/{allocation_id}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:allocation:create_pre_rbac",
+        check_str:
+            "(rule:is_member and role:baremetal_admin) or (is_admin_project:True and role:admin)",
+        description: "Logical restrictor to prevent legacy allocation rule missuse - Requires \
+                      blank allocations to originate from the legacy baremetal_admin.",
+        operations: &[(PATCH, "/allocations/{allocation_id}")],
+        scope_types: PROJECT,
     },
     // Volume connectors and targets.
     RuleDefault {

@@ -1,5 +1,6 @@
 //! One file per resource; functions are named resource-first.
 
+pub mod allocation;
 pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;

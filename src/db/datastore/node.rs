@@ -702,6 +702,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         super::node_trait::node_traits_destroy(c, row.id)?;
         super::bios_setting::bios_settings_destroy(c, row.id)?;
         super::node_inventory::node_inventory_destroy(c, row.id)?;
+        super::allocation::allocations_destroy_for_node(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table
@@ -817,6 +818,8 @@ pub fn node_set_provision_state(
             None => {}
         }
         if w.clear_instance {
+            let node_id = node_get_by_uuid(c, uuid)?.id;
+            super::allocation::allocations_destroy_for_node(c, node_id)?;
             diesel::update(only_node)
                 .set((
                     nodes::instance_uuid.eq(None::<String>),
