@@ -388,3 +388,163 @@ async fn policy_yaml_overrides_the_defaults() {
         .to_string();
     assert!(err.contains("baremetal:node:get"), "{err}");
 }
+
+/// The node lifecycle with `openstack baremetal` authenticated by Keystone
+/// (a system-scoped admin token, Berth's endpoint given explicitly so this
+/// test does not race the catalog test): ports, manage/provide/deploy/
+/// undeploy with `--wait`, power, boot device, maintenance, validate, and a
+/// project member refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn openstack_cli_node_lifecycle_with_keystone_tokens() {
+    let Some(ks) = keystone() else { return };
+    let Some(cli) = common::peer("BERTH_TEST_OPENSTACK_BIN") else {
+        return;
+    };
+    let berth = TestBerth::start(&ks.berth_config(300)).await;
+    let env = [
+        ("OS_AUTH_URL", ks.url.as_str()),
+        ("OS_IDENTITY_API_VERSION", "3"),
+        ("OS_USERNAME", "admin"),
+        ("OS_PASSWORD", ks.admin_password.as_str()),
+        ("OS_USER_DOMAIN_ID", "default"),
+        ("OS_SYSTEM_SCOPE", "all"),
+        ("OS_BAREMETAL_ENDPOINT_OVERRIDE", berth.base.as_str()),
+        ("OS_BAREMETAL_API_VERSION", "1.46"),
+    ];
+    let run = |args: &[&str]| {
+        let (ok, out, err) = openstack(&cli, &env, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    let show = |field: &str| {
+        let out = run(&[
+            "baremetal",
+            "node",
+            "show",
+            "ks-life",
+            "-f",
+            "value",
+            "-c",
+            field,
+        ]);
+        out.trim().to_string()
+    };
+    let created: Value = serde_json::from_str(&run(&[
+        "baremetal",
+        "node",
+        "create",
+        "--driver",
+        "fake-hardware",
+        "--name",
+        "ks-life",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let uuid = created["uuid"].as_str().unwrap().to_string();
+    assert_eq!(created["provision_state"], "enroll");
+    run(&[
+        "baremetal",
+        "port",
+        "create",
+        "52:54:00:ab:cd:01",
+        "--node",
+        &uuid,
+    ]);
+    let (ok, _, err) = openstack(
+        &cli,
+        &env,
+        &[
+            "baremetal",
+            "port",
+            "create",
+            "52:54:00:ab:cd:01",
+            "--node",
+            &uuid,
+        ],
+    );
+    assert!(!ok && err.contains("409"), "duplicate MAC: {err}");
+    run(&["baremetal", "node", "manage", "ks-life", "--wait", "60"]);
+    assert_eq!(show("provision_state"), "manageable");
+    run(&["baremetal", "node", "provide", "ks-life", "--wait", "60"]);
+    assert_eq!(show("provision_state"), "available");
+    run(&["baremetal", "node", "power", "on", "ks-life"]);
+    assert_eq!(show("power_state"), "power on");
+    run(&[
+        "baremetal",
+        "node",
+        "boot",
+        "device",
+        "set",
+        "ks-life",
+        "pxe",
+        "--persistent",
+    ]);
+    let boot: Value = serde_json::from_str(&run(&[
+        "baremetal",
+        "node",
+        "boot",
+        "device",
+        "show",
+        "ks-life",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(boot["boot_device"], "pxe");
+    assert_eq!(boot["persistent"], true);
+    run(&[
+        "baremetal",
+        "node",
+        "maintenance",
+        "set",
+        "ks-life",
+        "--reason",
+        "cabling",
+    ]);
+    assert_eq!(show("maintenance_reason"), "cabling");
+    run(&["baremetal", "node", "maintenance", "unset", "ks-life"]);
+    assert_eq!(show("maintenance"), "False");
+    let validated = run(&["baremetal", "node", "validate", "ks-life", "-f", "json"]);
+    assert!(validated.contains("\"power\""), "{validated}");
+    run(&["baremetal", "node", "deploy", "ks-life", "--wait", "60"]);
+    assert_eq!(show("provision_state"), "active");
+    let (ok, _, err) = openstack(&cli, &env, &["baremetal", "node", "delete", "ks-life"]);
+    assert!(
+        !ok && err.contains("active"),
+        "an active node is not deleted: {err}"
+    );
+    run(&["baremetal", "node", "undeploy", "ks-life", "--wait", "60"]);
+    assert_eq!(show("provision_state"), "available");
+
+    // A project member sees no nodes it does not own and may not create.
+    let member_env = [
+        ("OS_AUTH_URL", ks.url.as_str()),
+        ("OS_IDENTITY_API_VERSION", "3"),
+        ("OS_USERNAME", "demo-member"),
+        ("OS_PASSWORD", "demo-member"),
+        ("OS_USER_DOMAIN_ID", "default"),
+        ("OS_PROJECT_NAME", "demo"),
+        ("OS_PROJECT_DOMAIN_ID", "default"),
+        ("OS_BAREMETAL_ENDPOINT_OVERRIDE", berth.base.as_str()),
+        ("OS_BAREMETAL_API_VERSION", "1.46"),
+    ];
+    let (ok, out, err) = openstack(
+        &cli,
+        &member_env,
+        &["baremetal", "node", "list", "-f", "json"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!([]));
+    let (ok, _, err) = openstack(
+        &cli,
+        &member_env,
+        &["baremetal", "node", "create", "--driver", "fake-hardware"],
+    );
+    assert!(!ok && err.contains("403"), "{err}");
+
+    run(&["baremetal", "node", "delete", "ks-life"]);
+    let (ok, _, err) = openstack(&cli, &env, &["baremetal", "node", "show", "ks-life"]);
+    assert!(!ok && err.contains("could not be found"), "{err}");
+    berth.stop().await;
+}
