@@ -39,6 +39,8 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("volume", super::v1::volume::VOLUME),
     ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    ("conductors", super::v1::conductors::CONDUCTORS_API),
+    ("shards", super::v1::shards::SHARDS_API),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -3,8 +3,10 @@
 pub mod bios;
 pub mod chassis;
 pub mod collection;
+pub mod conductors;
 pub mod drivers;
 pub mod field_table;
+pub mod network_data;
 pub mod node_access;
 pub mod node_fields;
 pub mod node_management;
@@ -16,6 +18,7 @@ pub mod os_traits;
 pub mod portgroups;
 pub mod ports;
 pub mod ramdisk;
+pub mod shards;
 pub mod traits;
 pub mod views;
 pub mod vifs;
@@ -28,6 +31,7 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     bios::routes(cfg);
     chassis::routes(cfg);
+    conductors::routes(cfg);
     drivers::routes(cfg);
     node_management::routes(cfg);
     node_states::routes(cfg);
@@ -40,4 +44,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     volume_connectors::routes(cfg);
     volume_targets::routes(cfg);
     ramdisk::routes(cfg);
+    shards::routes(cfg);
 }

@@ -27,6 +27,9 @@ pub struct NodeView<'a> {
     pub row: &'a NodeRow,
     pub chassis_uuid: Option<&'a str>,
     pub traits: &'a [String],
+    /// The conductor that manages the node (1.49), as the API would route
+    /// to it; `None` when no live conductor has its driver.
+    pub conductor: Option<&'a str>,
     pub version: Version,
     pub base: &'a str,
 }
@@ -152,6 +155,7 @@ pub const NODE_FIELDS: &[NodeField] = &[
     field("protected_reason", (1, 48), |n| {
         text(&n.row.protected_reason)
     }),
+    field("conductor", (1, 49), |n| json!(n.conductor)),
     field("owner", (1, 50), |n| text(&n.row.owner)),
     field("description", (1, 51), |n| text(&n.row.description)),
     field("retired", (1, 61), |n| json!(n.row.retired)),
@@ -174,6 +178,7 @@ pub const NODE_FIELDS: &[NodeField] = &[
         json!(n.row.disable_power_off)
     }),
     field("instance_name", (1, 104), |n| text(&n.row.instance_name)),
+    field("health", (1, 109), |n| text(&n.row.health)),
 ];
 
 /// What `GET /v1/nodes` shows without `fields=` or `detail=True`.
