@@ -40,6 +40,8 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("allocations", super::v1::allocations::ALLOCATIONS_API),
+    ("conductors", super::v1::conductors::CONDUCTORS_API),
+    ("shards", super::v1::shards::SHARDS_API),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -122,6 +122,47 @@ pub async fn create_node(conf: &Config, datastore: &DataStore, args: &Value) -> 
         .await
 }
 
+/// Ironic's rules for `protected` (1.48) and `retired` (1.61): a node is
+/// protected only while active or rescued, is retired anywhere but
+/// `available`, clearing either flag clears its reason, and a reason needs
+/// its flag.
+fn check_protected_and_retired(row: &NodeRow, changes: &mut NodeChanges) -> Result<()> {
+    let state = row.provision_state.as_str();
+    match changes.protected {
+        Some(false) => changes.protected_reason = Some(None),
+        Some(true) if !matches!(state, "active" | "rescue") => {
+            return Err(Error::InvalidState(format!(
+                "Node {} can only be made protected in provision states 'active' or 'rescue', the current state is '{state}'",
+                row.uuid
+            )))
+        }
+        _ => {}
+    }
+    let protected = changes.protected.unwrap_or(row.protected);
+    if matches!(&changes.protected_reason, Some(Some(r)) if !r.is_empty()) && !protected {
+        return Err(Error::InvalidParameter(
+            "The protected_reason field can only be set when protected is True".into(),
+        ));
+    }
+    match changes.retired {
+        Some(false) => changes.retired_reason = Some(None),
+        Some(true) if state == "available" => {
+            return Err(Error::InvalidState(format!(
+                "Node {} can not have 'retired' set in provision state 'available', the current state is '{state}'",
+                row.uuid
+            )))
+        }
+        _ => {}
+    }
+    let retired = changes.retired.unwrap_or(row.retired);
+    if matches!(&changes.retired_reason, Some(Some(r)) if !r.is_empty()) && !retired {
+        return Err(Error::InvalidParameter(
+            "The retired_reason field can only be set when retired is True".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Applies a change set with Ironic's conductor-side rules.
 pub async fn update_node(conf: &Config, datastore: &DataStore, args: &Value) -> Result<NodeRow> {
     let uuid = args
@@ -141,6 +182,7 @@ pub async fn update_node(conf: &Config, datastore: &DataStore, args: &Value) -> 
         changes.maintenance_reason = Some(None);
         changes.fault = Some(None);
     }
+    check_protected_and_retired(&row, &mut changes)?;
     let state_allows =
         INTERFACE_UPDATE_STATES.contains(&row.provision_state.as_str()) || row.maintenance;
     let driver_changed = changes.driver.as_ref().is_some_and(|d| *d != row.driver);

@@ -123,13 +123,27 @@ pub fn collection(
     path: &str,
     args: &[(&str, String)],
 ) -> Value {
+    collection_keyed(name, items, page, base, path, args, "uuid")
+}
+
+/// `collection` for resources whose marker is `key` rather than `uuid`
+/// (conductors page by hostname).
+pub fn collection_keyed(
+    name: &str,
+    items: Vec<Value>,
+    page: &Page,
+    base: &str,
+    path: &str,
+    args: &[(&str, String)],
+    key: &str,
+) -> Value {
     let mut body = json!({ name: items });
     let full = i64::try_from(items_len(&body, name)).unwrap_or(0) == page.limit && page.limit > 0;
     if full {
         if let Some(last) = body[name]
             .as_array()
             .and_then(|a| a.last())
-            .and_then(|l| l.get("uuid"))
+            .and_then(|l| l.get(key))
             .and_then(Value::as_str)
         {
             let mut q = String::new();

@@ -4,8 +4,10 @@ pub mod allocations;
 pub mod bios;
 pub mod chassis;
 pub mod collection;
+pub mod conductors;
 pub mod drivers;
 pub mod field_table;
+pub mod network_data;
 pub mod node_access;
 pub mod node_fields;
 pub mod node_management;
@@ -17,6 +19,7 @@ pub mod os_traits;
 pub mod portgroups;
 pub mod ports;
 pub mod ramdisk;
+pub mod shards;
 pub mod traits;
 pub mod views;
 pub mod vifs;
@@ -30,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     allocations::routes(cfg);
     bios::routes(cfg);
     chassis::routes(cfg);
+    conductors::routes(cfg);
     drivers::routes(cfg);
     node_management::routes(cfg);
     node_states::routes(cfg);
@@ -42,4 +46,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     volume_connectors::routes(cfg);
     volume_targets::routes(cfg);
     ramdisk::routes(cfg);
+    shards::routes(cfg);
 }

@@ -21,6 +21,10 @@ pub enum Kind {
     Object,
     /// A boolean that may not be null.
     Bool,
+    /// A boolean whose null (or removal) means false.
+    Flag,
+    /// `network_data` (1.66): an object checked by `network_data::validate`.
+    NetworkData,
     /// A boolean, or null.
     OptBool,
     /// Free text up to this many characters, or null.
@@ -90,17 +94,17 @@ pub const WRITABLE: &[Writable] = &[
     w("maintenance", (1, 1), Kind::Bool, true, true),
     w("management_interface", (1, 31), Kind::Interface, true, true),
     w("name", (1, 5), Kind::Name, true, true),
-    w("network_data", (1, 66), Kind::Object, true, true),
+    w("network_data", (1, 66), Kind::NetworkData, true, true),
     w("network_interface", (1, 20), Kind::Interface, true, true),
     w("owner", (1, 50), Kind::Text(255), true, true),
     w("power_interface", (1, 31), Kind::Interface, true, true),
     w("properties", (1, 1), Kind::Object, true, true),
-    w("protected", (1, 48), Kind::Bool, false, true),
+    w("protected", (1, 48), Kind::Flag, false, true),
     w("protected_reason", (1, 48), Kind::Text(4096), false, true),
     w("raid_interface", (1, 31), Kind::Interface, true, true),
     w("rescue_interface", (1, 38), Kind::Interface, true, true),
     w("resource_class", (1, 21), Kind::Text(80), true, true),
-    w("retired", (1, 61), Kind::Bool, true, true),
+    w("retired", (1, 61), Kind::Flag, true, true),
     w("retired_reason", (1, 61), Kind::Text(4096), true, true),
     w("secure_boot", (1, 75), Kind::OptBool, true, false),
     w("shard", (1, 82), Kind::Text(255), true, true),
@@ -146,7 +150,21 @@ pub fn set_field(changes: &mut Map<String, Value>, field: &Writable, value: &Val
             Some(text) => Value::String(text),
             None => Value::Null,
         },
-        (Kind::Bool, Value::Bool(b)) => Value::Bool(*b),
+        (Kind::NetworkData, v) => {
+            super::network_data::validate(v)?;
+            match object_column("node", name, v)? {
+                Some(text) => Value::String(text),
+                None => Value::Null,
+            }
+        }
+        // Ironic also takes its boolean strings ("True", "off", …), which
+        // is what the CLI sends.
+        (Kind::Bool | Kind::Flag | Kind::OptBool, Value::String(raw)) => {
+            Value::Bool(super::field_table::strict_bool(name, raw)?)
+        }
+        (Kind::Bool | Kind::Flag, Value::Bool(b)) => Value::Bool(*b),
+        (Kind::Flag, Value::Null) => Value::Bool(false),
+        (Kind::Flag, v) => return Err(invalid(name, v, "expected a boolean")),
         (Kind::Bool, v) => return Err(invalid(name, v, "expected a boolean")),
         (Kind::OptBool, v @ (Value::Bool(_) | Value::Null)) => v.clone(),
         (Kind::OptBool, v) => return Err(invalid(name, v, "expected a boolean or null")),
@@ -222,7 +240,8 @@ mod tests {
         for f in WRITABLE {
             let sample = match f.kind {
                 Kind::Object => json!({"a": 1}),
-                Kind::Bool | Kind::OptBool => json!(true),
+                Kind::NetworkData => json!({}),
+                Kind::Bool | Kind::OptBool | Kind::Flag => json!(true),
                 Kind::Uuid => json!("1be26c0b-03f2-4d2e-ae87-c02d7f33c123"),
                 Kind::ChassisUuid => continue,
                 _ => json!("x"),

@@ -141,6 +141,13 @@ async fn provision(
         .provision_state
         .parse()
         .map_err(|e| Error::Internal(format!("{e}")))?;
+    // Ironic's conductor refuses to provide a retired node.
+    if row.retired && verb == Verb::Provide && current == ProvisionState::Manageable {
+        return Err(Error::InvalidParameter(format!(
+            "The providing operation can't be performed on node {} because it is retired.",
+            row.uuid
+        )));
+    }
     if next(current, verb.event()).is_none() {
         return Err(not_actionable(&row));
     }

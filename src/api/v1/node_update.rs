@@ -9,7 +9,7 @@ use super::node_fields::{
 };
 use super::node_view::{node_field, NodeView, INSPECT_WAIT_STATE};
 use super::nodes::{
-    authorize, canonical_driver, load_node, node_ident, node_target, pick_conductor,
+    authorize, canonical_driver, linked_node, load_node, node_ident, node_target, pick_conductor,
 };
 use super::views::json_object;
 use crate::api::links::base_url;
@@ -36,6 +36,7 @@ fn patch_document(row: &NodeRow, chassis_uuid: Option<&str>) -> Value {
         chassis_uuid,
         traits: &[],
         allocation_uuid: None,
+        conductor: None,
         version: crate::api::microversion::MAX,
         base: "",
     };
@@ -88,7 +89,11 @@ pub async fn update(
         ));
     }
     let lookup = ident.clone();
-    let node = state.datastore.run(move |c| load_node(c, &lookup)).await?;
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let node = state
+        .datastore
+        .run(move |c| load_node(c, &lookup, timeout))
+        .await?;
     let row = &node.row;
     let target = node_target(row, &ctx);
     if authorize(&state, "baremetal:node:get", &target, &ctx).is_err() {
@@ -150,6 +155,13 @@ pub async fn update(
                 }
             }
         }
+        if *name == "parent_node" {
+            if let Value::String(parent) = &value {
+                let uuid = linked_node(&state, &req, parent, row.owner.as_deref()).await?;
+                changes.insert("parent_node".into(), json!(uuid));
+                continue;
+            }
+        }
         set_field(&mut changes, field, &value)?;
         if *name == "chassis_uuid" {
             let chassis_id = match &value {
@@ -203,7 +215,10 @@ pub async fn update(
             .await?;
     }
     let uuid = row.uuid.clone();
-    let node = state.datastore.run(move |c| load_node(c, &uuid)).await?;
+    let node = state
+        .datastore
+        .run(move |c| load_node(c, &uuid, timeout))
+        .await?;
     let base = base_url(&state, &req);
     let mut resp = HttpResponse::Ok();
     if let Some(w) = warning {

@@ -28,6 +28,9 @@ pub struct NodeView<'a> {
     pub chassis_uuid: Option<&'a str>,
     pub traits: &'a [String],
     pub allocation_uuid: Option<&'a str>,
+    /// The conductor that manages the node (1.49), as the API would route
+    /// to it; `None` when no live conductor has its driver.
+    pub conductor: Option<&'a str>,
     pub version: Version,
     pub base: &'a str,
 }
@@ -153,6 +156,7 @@ pub const NODE_FIELDS: &[NodeField] = &[
     field("protected_reason", (1, 48), |n| {
         text(&n.row.protected_reason)
     }),
+    field("conductor", (1, 49), |n| json!(n.conductor)),
     field("owner", (1, 50), |n| text(&n.row.owner)),
     field("description", (1, 51), |n| text(&n.row.description)),
     field("allocation_uuid", (1, 52), |n| json!(n.allocation_uuid)),
@@ -176,6 +180,7 @@ pub const NODE_FIELDS: &[NodeField] = &[
         json!(n.row.disable_power_off)
     }),
     field("instance_name", (1, 104), |n| text(&n.row.instance_name)),
+    field("health", (1, 109), |n| text(&n.row.health)),
 ];
 
 /// What `GET /v1/nodes` shows without `fields=` or `detail=True`.

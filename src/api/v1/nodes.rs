@@ -15,9 +15,9 @@ use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
 use crate::db::datastore::allocation::allocation_uuids_by_id;
 use crate::db::datastore::chassis::{chassis_get, chassis_get_by_id};
-use crate::db::datastore::conductor::conductor_list_alive;
+use crate::db::datastore::conductor::{conductor_list_alive, ConductorRow};
 use crate::db::datastore::node::{
-    node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow, SORT_COLUMNS,
+    node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow, ParentFilter, SORT_COLUMNS,
 };
 use crate::db::datastore::node_trait::node_traits_of;
 use crate::error::{Error, Result};
@@ -26,6 +26,8 @@ use crate::rpc::Target;
 pub use super::node_view::{AVAILABLE_STATE, NODE_NAME};
 /// New nodes start in `enroll` instead of `available`.
 pub const ENROLL_ON_CREATE: Version = Version::new(1, 11);
+/// `GET /v1/nodes/{node}/children` and the parent/child list filters.
+pub const CHILD_NODES: Version = Version::new(1, 83);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/nodes", web::get().to(list))
@@ -33,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/nodes", web::post().to(create))
         .route("/v1/nodes/detail", web::get().to(detail))
         .route("/v1/nodes/{ident}", web::get().to(show))
+        .route("/v1/nodes/{ident}/children", web::get().to(children))
         .route(
             "/v1/nodes/{ident}",
             web::patch().to(super::node_update::update),
@@ -40,13 +43,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/nodes/{ident}", web::delete().to(delete));
 }
 
-/// Ironic picks a conductor that has the driver; none means 400.
-pub(crate) async fn pick_conductor(state: &ApiState, driver: &str) -> Result<String> {
-    let timeout = state.conf.conductor.heartbeat_timeout;
-    let alive = state
-        .datastore
-        .run(move |c| conductor_list_alive(c, timeout))
-        .await?;
+/// The live conductor that serves nodes of `driver`: the first by hostname
+/// that has it enabled. Both RPC routing and the node's `conductor` field
+/// (1.49) use this one rule.
+pub(crate) fn conductor_for_driver(alive: &[ConductorRow], driver: &str) -> Option<String> {
     alive
         .iter()
         .find(|c| {
@@ -56,11 +56,20 @@ pub(crate) async fn pick_conductor(state: &ApiState, driver: &str) -> Result<Str
                 .is_some_and(|t| t.iter().any(|d| d == driver))
         })
         .map(|c| c.hostname.clone())
-        .ok_or_else(|| {
+}
+
+/// Ironic picks a conductor that has the driver; none means 400.
+pub(crate) async fn pick_conductor(state: &ApiState, driver: &str) -> Result<String> {
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let alive = state
+        .datastore
+        .run(move |c| conductor_list_alive(c, timeout))
+        .await?;
+    conductor_for_driver(&alive, driver).ok_or_else(|| {
             Error::InvalidParameter(format!(
                 "No valid host was found. Reason: No conductor service registered which supports driver {driver} for conductor group \"\". Ensure the driver is valid and enabled."
             ))
-        })
+    })
 }
 
 pub(crate) fn authorize(
@@ -221,6 +230,29 @@ impl ListQuery {
             instance_uuid: self.instance_uuid.clone(),
             fault: self.fault.clone(),
             conductor_group: self.conductor_group.clone(),
+            owner: self.owner.clone(),
+            lessee: self.lessee.clone(),
+            project: self.project.clone(),
+            retired: flag("retired", &self.retired)?,
+            shard_in: self.shard.as_deref().map(|raw| {
+                raw.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
+            sharded: flag("sharded", &self.sharded)?,
+            description_contains: self.description_contains.clone(),
+            instance_name: self.instance_name.clone(),
+            // As Ironic: children are listed only on request, and
+            // include_children wins over parent_node.
+            parent: match (
+                flag("include_children", &self.include_children)?,
+                &self.parent_node,
+            ) {
+                (Some(true), _) => None,
+                (_, Some(parent)) => Some(ParentFilter::ChildrenOf(parent.clone())),
+                (_, None) => Some(ParentFilter::TopLevel),
+            },
             ..Default::default()
         })
     }
@@ -243,6 +275,17 @@ impl ListQuery {
         push("resource_class", &self.resource_class);
         push("fault", &self.fault);
         push("conductor_group", &self.conductor_group);
+        push("retired", &self.retired);
+        push("conductor", &self.conductor);
+        push("owner", &self.owner);
+        push("description_contains", &self.description_contains);
+        push("lessee", &self.lessee);
+        push("project", &self.project);
+        push("shard", &self.shard);
+        push("sharded", &self.sharded);
+        push("include_children", &self.include_children);
+        push("parent_node", &self.parent_node);
+        push("instance_name", &self.instance_name);
         push("detail", &self.detail);
         if include_fields {
             push("fields", &self.fields);
@@ -264,19 +307,7 @@ async fn load_page(
     query.check(v)?;
     let creds = ctx.policy_credentials();
     authorize(state, "baremetal:node:list", &creds, &ctx)?;
-    // Without list_all a project sees only the nodes it owns, as in Ironic.
-    let owner = if state
-        .policy
-        .check("baremetal:node:list_all", &creds, &creds)
-    {
-        None
-    } else {
-        Some(ctx.project_id.clone().ok_or_else(|| {
-            Error::Forbidden(
-                "Access was denied to the following resource: baremetal:node:list".into(),
-            )
-        })?)
-    };
+    let project = listing_project(state, &ctx, query.project.as_deref())?;
     let page = Page::from_query(
         query.limit,
         query.marker.clone(),
@@ -296,11 +327,12 @@ async fn load_page(
         checked_uuid(m)?;
     }
     let mut filter = query.filter()?;
-    filter.owner = owner;
+    filter.project = project;
     filter.limit = Some(page.limit);
     filter.sort = Some((page.sort_key.clone(), page.sort_dir == SortDir::Asc));
     let marker = page.marker.clone();
-    let rows = state
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let mut rows = state
         .datastore
         .run(move |c| {
             if let Some(u) = chassis {
@@ -310,10 +342,39 @@ async fn load_page(
                 filter.after_id = Some(node_get_by_uuid(c, &m)?.id);
             }
             let rows = node_list(c, &filter)?;
-            load_related(c, rows)
+            load_related(c, rows, timeout)
         })
         .await?;
+    // Ironic filters by conductor after the page is read, so can Berth.
+    if let Some(host) = &query.conductor {
+        rows.retain(|n| n.conductor.as_deref() == Some(host.as_str()));
+    }
     Ok((page, rows))
+}
+
+/// The project a listing is limited to, as Ironic's `check_list_policy`:
+/// none with list_all (unless `?project=` asks for one), otherwise the
+/// caller's own, and asking for another project is forbidden.
+pub(crate) fn listing_project(
+    state: &ApiState,
+    ctx: &RequestContext,
+    requested: Option<&str>,
+) -> Result<Option<String>> {
+    let creds = ctx.policy_credentials();
+    if state
+        .policy
+        .check("baremetal:node:list_all", &creds, &creds)
+    {
+        return Ok(requested.map(str::to_string));
+    }
+    let denied = || {
+        Error::Forbidden("Access was denied to the following resource: baremetal:node:list".into())
+    };
+    let own = ctx.project_id.clone().ok_or_else(denied)?;
+    if requested.is_some_and(|p| p != own) {
+        return Err(denied());
+    }
+    Ok(Some(own))
 }
 
 /// A node row with what its views show from other tables.
@@ -322,6 +383,7 @@ pub(crate) struct LoadedNode {
     pub chassis_uuid: Option<String>,
     pub traits: Vec<String>,
     pub allocation_uuid: Option<String>,
+    pub conductor: Option<String>,
 }
 
 impl LoadedNode {
@@ -331,19 +393,26 @@ impl LoadedNode {
             chassis_uuid: self.chassis_uuid.as_deref(),
             traits: &self.traits,
             allocation_uuid: self.allocation_uuid.as_deref(),
+            conductor: self.conductor.as_deref(),
             version: v,
             base,
         }
     }
 }
 
-/// Chassis UUIDs (one lookup per chassis), traits and allocation UUIDs (one
-/// query each) for a set of rows.
-fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<Vec<LoadedNode>> {
+/// Chassis UUIDs (one lookup per chassis), traits, allocation UUIDs and the
+/// conductors (one query each; conductors alive within `heartbeat_timeout`
+/// seconds) for a set of rows.
+fn load_related(
+    c: &mut crate::db::DbConnection,
+    rows: Vec<NodeRow>,
+    heartbeat_timeout: u64,
+) -> Result<Vec<LoadedNode>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let mut traits = node_traits_of(c, &ids)?;
     let allocation_ids: Vec<i32> = rows.iter().filter_map(|r| r.allocation_id).collect();
     let allocations = allocation_uuids_by_id(c, &allocation_ids)?;
+    let alive = conductor_list_alive(c, heartbeat_timeout)?;
     let mut known: Vec<(i32, String)> = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
@@ -363,11 +432,13 @@ fn load_related(c: &mut crate::db::DbConnection, rows: Vec<NodeRow>) -> Result<V
             .iter()
             .find(|(id, _)| Some(*id) == row.allocation_id)
             .map(|(_, u)| u.clone());
+        let conductor = conductor_for_driver(&alive, &row.driver);
         out.push(LoadedNode {
             row,
             chassis_uuid,
             traits,
             allocation_uuid,
+            conductor,
         });
     }
     Ok(out)
@@ -501,7 +572,11 @@ async fn show(
     if let Some(f) = &fields {
         check_requested_fields(f, v)?;
     }
-    let node = state.datastore.run(move |c| load_node(c, &ident)).await?;
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let node = state
+        .datastore
+        .run(move |c| load_node(c, &ident, timeout))
+        .await?;
     // Ironic answers 404, not 403, for a node the caller may not see.
     if authorize(
         &state,
@@ -571,9 +646,23 @@ async fn create(
             .policy
             .check("baremetal:node:create:self_owned_node", &creds, &creds);
     if self_owned {
+        let requested = fields.get("owner").and_then(Value::as_str);
+        if requested.is_some_and(|o| Some(o) != ctx.project_id.as_deref()) {
+            return Err(Error::InvalidParameter(
+                "Cannot create a node as a project scoped admin with an owner other than your own project.".into(),
+            ));
+        }
         changes.insert("owner".into(), json!(ctx.project_id));
     } else {
         authorize(&state, "baremetal:node:create", &creds, &ctx)?;
+    }
+    if let Some(Value::String(parent)) = fields.get("parent_node") {
+        let owner = changes
+            .get("owner")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let parent = linked_node(&state, &req, parent, owner.as_deref()).await?;
+        changes.insert("parent_node".into(), json!(parent));
     }
     let driver = fields
         .get("driver")
@@ -615,7 +704,11 @@ async fn create(
             state.rpc_timeout(),
         )
         .await?;
-    let node = state.datastore.run(move |c| load_node(c, &uuid)).await?;
+    let timeout = state.conf.conductor.heartbeat_timeout;
+    let node = state
+        .datastore
+        .run(move |c| load_node(c, &uuid, timeout))
+        .await?;
     let base = base_url(&state, &req);
     let mut resp = HttpResponse::Created();
     resp.insert_header(("Location", format!("{base}/v1/nodes/{}", node.row.uuid)));
@@ -624,6 +717,79 @@ async fn create(
         resp.insert_header(("Warning", format!("299 - \"{w}\"")));
     }
     Ok(resp.json(node.view(v, &base).render(None)))
+}
+
+/// The UUID of the node `ident` names, when a node owned by `owner` may
+/// link to it (Ironic's `authorize_node_link`): the caller must see it and
+/// both must have the same owner. Any failure is the same 400, so a caller
+/// learns nothing about nodes it cannot see.
+pub(crate) async fn linked_node(
+    state: &ApiState,
+    req: &HttpRequest,
+    ident: &str,
+    owner: Option<&str>,
+) -> Result<String> {
+    let invalid = || {
+        Error::InvalidParameter(format!(
+            "Unable to apply the requested parent_node '{ident}'. Requested value was invalid."
+        ))
+    };
+    let i = ident.to_string();
+    let Ok(row) = state.datastore.run(move |c| node_get(c, &i)).await else {
+        return Err(invalid());
+    };
+    let visible = super::node_access::allowed_on_node(
+        state,
+        req,
+        "baremetal:node:get",
+        row.owner.as_deref(),
+        row.lessee.as_deref(),
+    );
+    if !visible || row.owner.as_deref() != owner {
+        return Err(invalid());
+    }
+    Ok(row.uuid)
+}
+
+/// `GET /v1/nodes/{node}/children` (1.83): the UUIDs of the node's children
+/// the caller may list, and a link to them as a node listing.
+async fn children(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let ctx = context_of(&req);
+    let v = version_of(&req);
+    if !v.at_least(CHILD_NODES) {
+        return Err(Error::NotFound("The resource could not be found.".into()));
+    }
+    let ident = node_ident(&path, v)?;
+    let lookup = ident.clone();
+    let parent = state.datastore.run(move |c| node_get(c, &lookup)).await?;
+    if authorize(
+        &state,
+        "baremetal:node:get",
+        &node_target(&parent, &ctx),
+        &ctx,
+    )
+    .is_err()
+    {
+        return Err(Error::NotFound(format!("Node {ident} could not be found.")));
+    }
+    let filter = NodeFilter {
+        project: listing_project(&state, &ctx, None)?,
+        parent: Some(ParentFilter::ChildrenOf(parent.uuid.clone())),
+        ..Default::default()
+    };
+    let rows = state.datastore.run(move |c| node_list(c, &filter)).await?;
+    let base = base_url(&state, &req);
+    Ok(HttpResponse::Ok().json(json!({
+        "children": rows.iter().map(|r| r.uuid.as_str()).collect::<Vec<_>>(),
+        "links": {
+            "href": format!("{base}/v1/nodes?parent_node={}", parent.uuid),
+            "rel": "children",
+        },
+    })))
 }
 
 /// Classic driver names become their hardware type, with the warning the
@@ -640,10 +806,14 @@ pub(crate) fn canonical_driver(driver: &str) -> (String, Option<String>) {
     }
 }
 
-/// A node with its chassis UUID and traits, by UUID or name.
-pub(crate) fn load_node(c: &mut crate::db::DbConnection, ident: &str) -> Result<LoadedNode> {
+/// A node with its chassis UUID, traits and conductor, by UUID or name.
+pub(crate) fn load_node(
+    c: &mut crate::db::DbConnection,
+    ident: &str,
+    heartbeat_timeout: u64,
+) -> Result<LoadedNode> {
     let row = node_get(c, ident)?;
-    let mut loaded = load_related(c, vec![row])?;
+    let mut loaded = load_related(c, vec![row], heartbeat_timeout)?;
     loaded
         .pop()
         .ok_or_else(|| Error::Internal("a loaded node vanished".into()))

@@ -869,6 +869,13 @@ pub const DEFAULTS: &[RuleDefault] = &[
         scope_types: SYSTEM,
     },
     RuleDefault {
+        name: "baremetal:shards:get",
+        check_str: SYSTEM_READER,
+        description: "Governs if shards can be read via the API clients.",
+        operations: &[(GET, "/shards")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
         name: "baremetal:conductor:get",
         check_str: SYSTEM_READER,
         description: "Retrieve Conductor records",

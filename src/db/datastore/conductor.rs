@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::now;
+use super::paging::{invalid_sort_key, keyset, keyset_nullable};
 use crate::db::schema::conductors;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
@@ -120,4 +121,78 @@ pub fn conductor_list_alive(
         .order(conductors::hostname.asc())
         .select(ConductorRow::as_select())
         .load(conn)?)
+}
+
+/// Columns `GET /v1/conductors` may sort by (Ironic refuses `alive` and
+/// `drivers`, which are no columns).
+pub const CONDUCTOR_SORT_KEYS: &[&str] = &[
+    "id",
+    "hostname",
+    "conductor_group",
+    "online",
+    "created_at",
+    "updated_at",
+];
+
+/// One page of every registered conductor, online or not, continuing after
+/// the conductor named `marker` (a 404 if there is none).
+pub fn conductor_list(
+    conn: &mut DbConnection,
+    sort_key: &str,
+    descending: bool,
+    marker: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ConductorRow>> {
+    let after = marker.map(|m| conductor_get(conn, m)).transpose()?;
+    let a = after.as_ref();
+    let desc = descending;
+    let mut q = conductors::table
+        .select(ConductorRow::as_select())
+        .into_boxed();
+    match sort_key {
+        "id" => keyset!(
+            q,
+            conductors::id,
+            conductors::id,
+            a.map(|a| (a.id, a.id)),
+            desc
+        ),
+        "hostname" => keyset!(
+            q,
+            conductors::hostname,
+            conductors::id,
+            a.map(|a| (a.hostname.clone(), a.id)),
+            desc
+        ),
+        "conductor_group" => keyset!(
+            q,
+            conductors::conductor_group,
+            conductors::id,
+            a.map(|a| (a.conductor_group.clone(), a.id)),
+            desc
+        ),
+        "online" => keyset!(
+            q,
+            conductors::online,
+            conductors::id,
+            a.map(|a| (a.online, a.id)),
+            desc
+        ),
+        "created_at" => keyset!(
+            q,
+            conductors::created_at,
+            conductors::id,
+            a.map(|a| (a.created_at, a.id)),
+            desc
+        ),
+        "updated_at" => keyset_nullable!(
+            q,
+            conductors::updated_at,
+            conductors::id,
+            a.map(|a| (a.updated_at, a.id)),
+            desc
+        ),
+        other => return Err(invalid_sort_key(other)),
+    }
+    Ok(q.limit(limit).load(conn)?)
 }

@@ -60,6 +60,7 @@ pub struct NodeRow {
     pub shard: Option<String>,
     pub parent_node: Option<String>,
     pub disable_power_off: bool,
+    pub health: Option<String>,
     pub bios_interface: Option<String>,
     pub boot_interface: Option<String>,
     pub console_interface: Option<String>,
@@ -101,10 +102,30 @@ pub struct NewNode {
     pub created_at: Option<NaiveDateTime>,
 }
 
+/// Which nodes a listing shows by their parent (Ironic 1.83).
+#[derive(Clone, Debug)]
+pub enum ParentFilter {
+    /// Only nodes without a parent: what the API lists by default.
+    TopLevel,
+    /// Only the children of the node with this UUID.
+    ChildrenOf(String),
+}
+
 /// Filters of a node listing; `None` means "any".
 #[derive(Clone, Debug, Default)]
 pub struct NodeFilter {
     pub owner: Option<String>,
+    pub lessee: Option<String>,
+    /// Owner or lessee.
+    pub project: Option<String>,
+    pub retired: Option<bool>,
+    /// Any of these shards.
+    pub shard_in: Option<Vec<String>>,
+    /// `Some(true)`: only nodes with a shard; `Some(false)`: only without.
+    pub sharded: Option<bool>,
+    pub description_contains: Option<String>,
+    pub instance_name: Option<String>,
+    pub parent: Option<ParentFilter>,
     pub chassis_id: Option<i32>,
     pub provision_state: Option<String>,
     pub driver: Option<String>,
@@ -284,6 +305,40 @@ pub fn node_list(conn: &mut DbConnection, filter: &NodeFilter) -> Result<Vec<Nod
     )));
     if let Some(owner) = &filter.owner {
         q = q.filter(nodes::owner.eq(owner.clone()));
+    }
+    if let Some(lessee) = &filter.lessee {
+        q = q.filter(nodes::lessee.eq(lessee.clone()));
+    }
+    if let Some(project) = &filter.project {
+        q = q.filter(
+            nodes::owner
+                .eq(project.clone())
+                .or(nodes::lessee.eq(project.clone())),
+        );
+    }
+    if let Some(r) = filter.retired {
+        q = q.filter(nodes::retired.eq(r));
+    }
+    if let Some(shards) = &filter.shard_in {
+        q = q.filter(nodes::shard.eq_any(shards.clone()));
+    }
+    match filter.sharded {
+        Some(true) => q = q.filter(nodes::shard.is_not_null()),
+        Some(false) => q = q.filter(nodes::shard.is_null()),
+        None => {}
+    }
+    if let Some(text) = &filter.description_contains {
+        q = q.filter(nodes::description.like(format!("%{text}%")));
+    }
+    if let Some(name) = &filter.instance_name {
+        q = q.filter(nodes::instance_name.eq(name.clone()));
+    }
+    match &filter.parent {
+        Some(ParentFilter::TopLevel) => q = q.filter(nodes::parent_node.is_null()),
+        Some(ParentFilter::ChildrenOf(uuid)) => {
+            q = q.filter(nodes::parent_node.eq(uuid.clone()));
+        }
+        None => {}
     }
     if let Some(chassis) = filter.chassis_id {
         q = q.filter(nodes::chassis_id.eq(chassis));
@@ -867,4 +922,19 @@ pub fn node_list_reserved_by(conn: &mut DbConnection, host: &str) -> Result<Vec<
         .select(NodeRow::as_select())
         .order(nodes::id.asc())
         .load(conn)?)
+}
+
+/// `GET /v1/shards`: how many nodes each shard holds, largest first; the
+/// nodes without a shard count under the name "None", as in Ironic.
+pub fn node_shard_counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>> {
+    use diesel::dsl::count;
+    let mut rows: Vec<(Option<String>, i64)> = nodes::table
+        .group_by(nodes::shard)
+        .select((nodes::shard, count(nodes::id)))
+        .load(conn)?;
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(rows
+        .into_iter()
+        .map(|(shard, n)| (shard.unwrap_or_else(|| "None".into()), n))
+        .collect())
 }
