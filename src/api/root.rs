@@ -39,6 +39,7 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("volume", super::v1::volume::VOLUME),
     ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    ("events", super::v1::events::EVENTS),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -3,8 +3,10 @@
 pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
+pub mod firmware_component;
 pub mod node;
 pub mod node_agent;
+pub mod node_history;
 pub mod node_inventory;
 pub mod node_management;
 pub mod node_trait;
