@@ -42,6 +42,7 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("allocations", super::v1::allocations::ALLOCATIONS_API),
     ("conductors", super::v1::conductors::CONDUCTORS_API),
     ("shards", super::v1::shards::SHARDS_API),
+    ("events", super::v1::events::EVENTS),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

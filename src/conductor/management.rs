@@ -74,7 +74,7 @@ impl ConductorManager {
         }
     }
 
-    async fn read_node(&self, uuid: &str) -> Result<NodeRow> {
+    pub(super) async fn read_node(&self, uuid: &str) -> Result<NodeRow> {
         let u = uuid.to_string();
         self.datastore.run(move |c| node_get_by_uuid(c, &u)).await
     }
@@ -85,7 +85,7 @@ impl ConductorManager {
 
     /// Runs `work` under the node's reservation and releases it afterwards,
     /// whatever the outcome.
-    async fn with_task<F, Fut>(&self, uuid: &str, work: F) -> Result<Value>
+    pub(super) async fn with_task<F, Fut>(&self, uuid: &str, work: F) -> Result<Value>
     where
         F: FnOnce(NodeRow) -> Fut,
         Fut: std::future::Future<Output = Result<Value>>,
@@ -98,7 +98,7 @@ impl ConductorManager {
 
     /// The implementation of `kind` a fake-hardware node uses (other
     /// hardware types are refused).
-    fn implementation(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
+    pub(super) fn implementation(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
         refuse_unless_fake(row)?;
         let hw = hardware_type(&row.driver).ok_or_else(|| driver_not_found(&row.driver))?;
         fake::node_interface(
@@ -111,7 +111,7 @@ impl ConductorManager {
 
     /// The implementation of `kind`, refused unless Berth executes it
     /// (`fake`); `no-*` with Ironic's unsupported message.
-    fn runnable(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
+    pub(super) fn runnable(&self, row: &NodeRow, kind: InterfaceKind) -> Result<String> {
         let name = self.implementation(row, kind)?;
         if name == "fake" {
             Ok(name)

@@ -141,7 +141,6 @@ fn arg_str(args: &Value, key: &str) -> Result<String> {
 #[async_trait::async_trait]
 impl crate::rpc::Handler for ConductorManager {
     async fn handle(&self, ctx: RequestContext, method: &str, args: Value) -> Result<Value> {
-        let _ = &ctx;
         match method {
             "create_node" => self.create_node(args).await,
             "update_node" => self.update_node(args).await,
@@ -172,6 +171,11 @@ impl crate::rpc::Handler for ConductorManager {
             "continue_inspection" => self.continue_inspection(args).await,
             "ping" => Ok(json!({"host": self.conf.default.host})),
             m if super::management::METHODS.contains(&m) => self.management(m, args).await,
+            m if super::indicators::METHODS.contains(&m) => self.indicators(m, args).await,
+            m if super::vmedia::METHODS.contains(&m) => self.vmedia(m, args, ctx.user_id).await,
+            m if super::vendor_passthru::METHODS.contains(&m) => {
+                self.vendor_passthru(m, args).await
+            }
             other => Err(Error::InvalidParameter(format!(
                 "Unsupported RPC method {other}"
             ))),

@@ -3,12 +3,15 @@
 //! `manager` answers RPC; `node_write` creates and updates nodes (their
 //! interfaces chosen and checked); `task` is the hold on one node;
 //! `provision`, `power`, `vifs`, `allocation`, `management` (boot device, console, RAID,
-//! validation) and `agent` (the ramdisk's lookup token, heartbeats and
+//! validation), `indicators`, `vmedia`, `vendor_passthru`, `history` (the
+//! node's recorded events) and `agent` (the ramdisk's lookup token, heartbeats and
 //! inspection data) are the flows; `service` registers this conductor,
 //! keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
 pub mod allocation;
+pub mod history;
+pub mod indicators;
 pub mod management;
 pub mod manager;
 pub mod node_write;
@@ -17,4 +20,6 @@ pub mod provision;
 pub mod recovery;
 pub mod service;
 pub mod task;
+pub mod vendor_passthru;
 pub mod vifs;
+pub mod vmedia;

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use super::history;
 use super::task::{Also, NodeTask};
 use crate::db::DataStore;
 use crate::error::Result;
@@ -56,10 +57,22 @@ pub async fn start(
         task.release().await;
         return Ok(());
     }
+    let (store, host) = (datastore.clone(), host.to_string());
     let spawned = tracker.spawn(async move {
         let uuid = task.node.uuid.clone();
         if let Err(e) = finish(&mut task).await {
             tracing::error!(node = %uuid, error = %e, "provisioning failed");
+            let kind = history::failure_event_type(&task.node.provision_state);
+            history::node_history_record(
+                &store,
+                &host,
+                &task.node,
+                kind,
+                &e.to_string(),
+                true,
+                None,
+            )
+            .await;
             let _ = task
                 .process_event(
                     Event::Fail,

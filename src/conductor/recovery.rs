@@ -6,6 +6,7 @@
 //! `last_error` saying why, so an operator can retry instead of waiting
 //! forever on a node nobody works on.
 
+use super::history;
 use super::task::{Also, NodeTask};
 use crate::db::datastore::node::{node_list_reserved_by, node_release};
 use crate::db::DataStore;
@@ -30,11 +31,22 @@ pub async fn recover_after_restart(datastore: &DataStore, host: &str) -> Result<
             continue;
         }
         let mut task = NodeTask::acquire(datastore, host, &row.uuid).await?;
+        let error = format!(
+            "Conductor {host} restarted while the node was in state \"{}\"; the operation was aborted.",
+            row.provision_state
+        );
+        history::node_history_record(
+            datastore,
+            host,
+            &task.node,
+            history::TRANSITION,
+            &error,
+            true,
+            None,
+        )
+        .await;
         let also = Also {
-            last_error: Some(Some(format!(
-                "Conductor {host} restarted while the node was in state \"{}\"; the operation was aborted.",
-                row.provision_state
-            ))),
+            last_error: Some(Some(error)),
             ..Default::default()
         };
         let result = task.process_event(Event::Fail, also).await;

@@ -62,7 +62,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Ironic's `check_node_policy_and_retrieve`: a node the caller may not see
 /// is 404, a visible one without `rule` is 403.
-async fn node_for(state: &ApiState, req: &HttpRequest, ident: &str, rule: &str) -> Result<NodeRow> {
+pub(crate) async fn node_for(
+    state: &ApiState,
+    req: &HttpRequest,
+    ident: &str,
+    rule: &str,
+) -> Result<NodeRow> {
     let not_found = || Error::NotFound(format!("Node {ident} could not be found."));
     if uuid::Uuid::parse_str(ident).is_err() && !version_of(req).at_least(NODE_NAME) {
         return Err(not_found());
@@ -84,7 +89,7 @@ async fn node_for(state: &ApiState, req: &HttpRequest, ident: &str, rule: &str) 
 }
 
 /// Sends `method` to a conductor that has the node's driver.
-async fn call(
+pub(crate) async fn call(
     state: &ApiState,
     req: &HttpRequest,
     row: &NodeRow,
@@ -107,7 +112,7 @@ async fn call(
 }
 
 /// A JSON object body; an empty body is an empty object.
-fn body_object(body: &web::Bytes, what: &str) -> Result<serde_json::Map<String, Value>> {
+pub(crate) fn body_object(body: &web::Bytes, what: &str) -> Result<serde_json::Map<String, Value>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
@@ -121,7 +126,7 @@ fn body_object(body: &web::Bytes, what: &str) -> Result<serde_json::Map<String, 
 }
 
 /// Unknown body keys are refused, as Ironic's argument validation does.
-fn only_keys(body: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<()> {
+pub(crate) fn only_keys(body: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<()> {
     let mut extra: Vec<&str> = body
         .keys()
         .map(String::as_str)
@@ -151,7 +156,7 @@ fn boolean(name: &str, v: &Value) -> Result<bool> {
     }
 }
 
-fn missing(name: &str) -> Error {
+pub(crate) fn missing(name: &str) -> Error {
     Error::InvalidParameter(format!("Missing mandatory parameter: {name}"))
 }
 

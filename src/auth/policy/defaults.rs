@@ -67,6 +67,11 @@ macro_rules! project_owner_member {
         "role:member and project_id:%(node.owner)s"
     };
 }
+macro_rules! project_owner_reader {
+    () => {
+        "role:reader and project_id:%(node.owner)s"
+    };
+}
 macro_rules! project_lessee_admin {
     () => {
         "role:admin and project_id:%(node.lessee)s"
@@ -198,6 +203,18 @@ const ALLOCATION_READER: &str = concat!(
     ") or (role:reader and project_id:%(allocation.owner)s)"
 );
 const ALLOCATION_CREATOR: &str = concat!("(", system_member!(), ") or (role:member)");
+/// History and inventory: the owner's readers, not the lessee's.
+const SYSTEM_OR_OWNER_READER: &str = concat!(
+    "(",
+    system_reader!(),
+    ") or (",
+    system_service!(),
+    ") or (",
+    project_owner_reader!(),
+    ") or (",
+    project_service!(),
+    ")"
+);
 
 const SYSTEM: &[&str] = &["system"];
 const PROJECT: &[&str] = &["project"];
@@ -550,6 +567,103 @@ pub const DEFAULTS: &[RuleDefault] = &[
         operations: &[(PUT, "/nodes/{node_ident}/states/console")],
         scope_types: SYSTEM_PROJECT,
     },
+    RuleDefault {
+        name: "baremetal:node:get_indicator_state",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Node indicators and their states",
+        operations: &[
+            (
+                GET,
+                "/nodes/{node_ident}/management/indicators/{component}/{indicator}",
+            ),
+            (GET, "/nodes/{node_ident}/management/indicators"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:set_indicator_state",
+        check_str: SYSTEM_MEMBER_OR_OWNER_MEMBER,
+        description: "Change Node indicator state",
+        operations: &[(
+            PUT,
+            "/nodes/{node_ident}/management/indicators/{component}/{indicator}",
+        )],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:history:get",
+        check_str: SYSTEM_OR_OWNER_READER,
+        description: "Filter to allow operators to retrieve history records for a node.",
+        operations: &[
+            (GET, "/nodes/{node_ident}/history"),
+            (GET, "/nodes/{node_ident}/history/{event_ident}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:inventory:get",
+        check_str: SYSTEM_OR_OWNER_READER,
+        description: "Retrieve inspection data for a node.",
+        operations: &[(GET, "/nodes/{node_ident}/inventory")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:firmware:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Retrieve Node Firmware components information",
+        operations: &[(GET, "/nodes/{node_ident}/firmware")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vmedia:attach",
+        check_str: SYSTEM_OR_PROJECT_MEMBER,
+        description: "Attach a virtual media device to a node",
+        operations: &[(POST, "/nodes/{node_ident}/vmedia")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vmedia:detach",
+        check_str: SYSTEM_OR_PROJECT_MEMBER,
+        description: "Detach a virtual media device from a node",
+        operations: &[(DELETE, "/nodes/{node_ident}/vmedia")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vmedia:get",
+        check_str: SYSTEM_OR_PROJECT_READER,
+        description: "Get virtual media device details from a node",
+        operations: &[(GET, "/nodes/{node_ident}/vmedia")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:node:vendor_passthru",
+        check_str: SYSTEM_ADMIN,
+        description: "Access vendor-specific Node functions",
+        operations: &[
+            (GET, "nodes/{node_ident}/vendor_passthru/methods"),
+            (
+                GET,
+                "nodes/{node_ident}/vendor_passthru?method={method_name}",
+            ),
+            (
+                PUT,
+                "nodes/{node_ident}/vendor_passthru?method={method_name}",
+            ),
+            (
+                POST,
+                "nodes/{node_ident}/vendor_passthru?method={method_name}",
+            ),
+            (
+                PATCH,
+                "nodes/{node_ident}/vendor_passthru?method={method_name}",
+            ),
+            (
+                DELETE,
+                "nodes/{node_ident}/vendor_passthru?method={method_name}",
+            ),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
     // Agent (IPA) endpoints: unauthenticated by design, like Ironic.
     RuleDefault {
         name: "baremetal:node:ipa_heartbeat",
@@ -874,6 +988,43 @@ pub const DEFAULTS: &[RuleDefault] = &[
         description: "Governs if shards can be read via the API clients.",
         operations: &[(GET, "/shards")],
         scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:driver:vendor_passthru",
+        check_str: SYSTEM_ADMIN,
+        description: "Access vendor-specific Driver functions",
+        operations: &[
+            (GET, "drivers/{driver_name}/vendor_passthru/methods"),
+            (
+                GET,
+                "drivers/{driver_name}/vendor_passthru?method={method_name}",
+            ),
+            (
+                PUT,
+                "drivers/{driver_name}/vendor_passthru?method={method_name}",
+            ),
+            (
+                POST,
+                "drivers/{driver_name}/vendor_passthru?method={method_name}",
+            ),
+            (
+                PATCH,
+                "drivers/{driver_name}/vendor_passthru?method={method_name}",
+            ),
+            (
+                DELETE,
+                "drivers/{driver_name}/vendor_passthru?method={method_name}",
+            ),
+        ],
+        scope_types: SYSTEM,
+    },
+    // Events from other services.
+    RuleDefault {
+        name: "baremetal:events:post",
+        check_str: SYSTEM_ADMIN,
+        description: "Post events",
+        operations: &[(POST, "/events")],
+        scope_types: SYSTEM,
     },
     RuleDefault {
         name: "baremetal:conductor:get",

@@ -118,3 +118,23 @@ pub fn node_set_driver_internal_info(
     }
     Ok(())
 }
+
+/// Sets or clears `last_error` (a management action starting or failing).
+pub fn node_set_last_error(
+    conn: &mut DbConnection,
+    uuid: &str,
+    host: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    let n = diesel::update(
+        nodes::table
+            .filter(nodes::uuid.eq(uuid))
+            .filter(nodes::reservation.eq(host)),
+    )
+    .set((nodes::last_error.eq(error), nodes::updated_at.eq(now())))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(not_reserved(uuid, host));
+    }
+    Ok(())
+}
