@@ -336,7 +336,7 @@ async fn bios_registry_from_1_74() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vmedia_failures_land_in_history() {
-    let berth = TestBerth::start(NOAUTH).await;
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\nhost = conductor-1\n").await;
     let http = client();
     let base = &berth.base;
     let uuid = new_node(&http, base, "n1").await;

@@ -750,7 +750,7 @@ mod tests {
     fn identifiers_are_uuids_or_logical_names() {
         assert_eq!(checked_ident("pg-1").unwrap(), "pg-1");
         assert_eq!(
-            checked_ident("1be26c0b-03f2-4d2e-ae87-c02d7f33c123.json").unwrap(),
+            checked_ident("1be26c0b-03f2-4d2e-ae87-c02d7f33c123").unwrap(),
             "1be26c0b-03f2-4d2e-ae87-c02d7f33c123"
         );
         assert!(checked_ident("bad name").is_err());
