@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::task::NodeTask;
 use crate::db::datastore::node::node_get_by_uuid;
-use crate::db::datastore::vif::{vif_attach, vif_detach, vif_list};
+use crate::db::datastore::vif::{vif_attach, vif_detach, vif_list, VifTarget};
 use crate::db::DataStore;
 use crate::error::{Error, Result};
 
@@ -31,18 +31,45 @@ pub async fn list(datastore: &DataStore, args: &Value) -> Result<Value> {
     Ok(json!({"vifs": vifs}))
 }
 
-/// Attaches `args.vif_info.id` to the node `args.uuid`.
+/// The port or portgroup `vif_info` asks for. As Ironic's network
+/// interfaces: a `port_uuid` key wins over `portgroup_uuid`, an empty value
+/// asks for nothing, and the keys count at every API version.
+fn vif_target(vif_info: &Value) -> VifTarget {
+    let wanted = |key: &str| match vif_info.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    if vif_info.get("port_uuid").is_some() {
+        VifTarget {
+            port_uuid: wanted("port_uuid"),
+            portgroup_uuid: None,
+        }
+    } else {
+        VifTarget {
+            port_uuid: None,
+            portgroup_uuid: wanted("portgroup_uuid"),
+        }
+    }
+}
+
+/// Attaches `args.vif_info.id` to the node `args.uuid`, on the port or
+/// portgroup `vif_info` names if it names one.
 pub async fn attach(datastore: &DataStore, host: &str, args: &Value) -> Result<Value> {
     let uuid = arg(args, "uuid")?;
-    let vif_id = args
-        .get("vif_info")
-        .and_then(|v| v.get("id"))
+    let vif_info = args.get("vif_info").cloned().unwrap_or(Value::Null);
+    let target = vif_target(&vif_info);
+    let vif_id = vif_info
+        .get("id")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::InvalidParameter("RPC argument vif_info.id is missing".into()))?
         .to_string();
     let task = NodeTask::acquire(datastore, host, uuid).await?;
     let (node_id, v) = (task.node.id, vif_id.clone());
-    let result = datastore.run(move |c| vif_attach(c, node_id, &v)).await;
+    let result = datastore
+        .run(move |c| vif_attach(c, node_id, &v, &target))
+        .await;
     task.release().await;
     let on = result?;
     tracing::info!(node = %uuid, vif = %vif_id, port = %on, "VIF attached");

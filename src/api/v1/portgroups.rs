@@ -9,7 +9,11 @@ use super::field_table::{
     bool_value, check_requested, detail_flag, is_logical_name, refuse_newer, render, short_string,
     FieldSpec, Gate,
 };
-use super::ports::{authorize_on_node, normalize_mac, PORTGROUP_MEMBERSHIP};
+use super::node_view::INSPECT_WAIT_STATE;
+use super::ports::{
+    authorize_on_node, conductor_groups_filter, filter_since, normalize_mac, string_list,
+    PORTGROUP_MEMBERSHIP,
+};
 use super::views::{json_object, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
@@ -29,6 +33,13 @@ pub const PORTGROUPS_API: Version = Version::new(1, 23);
 pub const PORTGROUP_MODE_PROPERTIES: Version = Version::new(1, 26);
 pub const PORTGROUP_PHYSICAL_NETWORK: Version = Version::new(1, 102);
 pub const PORTGROUP_CATEGORY: Version = Version::new(1, 103);
+/// `?shard=` on portgroup lists.
+pub const PORTGROUP_SHARD_FILTER: Version = Version::new(1, 106);
+/// `dynamic_portgroup` (read-only).
+pub const PORTGROUP_DYNAMIC: Version = Version::new(1, 111);
+
+/// Renders every field of the table, whatever the request's version.
+const EVERY_FIELD: Version = Version::new(1, u32::MAX);
 
 /// Ironic's `[DEFAULT]default_portgroup_mode`.
 pub const DEFAULT_PORTGROUP_MODE: &str = "active-backup";
@@ -48,7 +59,8 @@ fn ports_links(p: &PortgroupWithNode, base: &str) -> Value {
 const BASE: Version = PORTGROUPS_API;
 
 /// Every attribute of a portgroup, with the version that introduced it.
-/// Ironic lets `fields=` name the newest two below their version and hides them.
+/// Ironic lets `fields=` name `physical_network` and `category` below their
+/// version and hides them.
 pub const PORTGROUP_FIELDS: &[FieldSpec<PortgroupWithNode>] = &[
     FieldSpec {
         name: "uuid",
@@ -140,6 +152,12 @@ pub const PORTGROUP_FIELDS: &[FieldSpec<PortgroupWithNode>] = &[
         gate: Gate::Hide,
         get: |p, _| string_or_null(&p.portgroup.category),
     },
+    FieldSpec {
+        name: "dynamic_portgroup",
+        since: PORTGROUP_DYNAMIC,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.portgroup.dynamic_portgroup),
+    },
 ];
 
 const LIST_FIELDS: &[&str] = &["uuid", "address", "name", "links"];
@@ -220,6 +238,8 @@ async fn fetch_authorized(
 pub struct ListQuery {
     node: Option<String>,
     address: Option<String>,
+    shard: Option<String>,
+    conductor_groups: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
     sort_key: Option<String>,
@@ -297,6 +317,7 @@ async fn serve_list(
     if let Some(f) = &fields {
         check_requested(PORTGROUP_FIELDS, f, v)?;
     }
+    filter_since(q.shard.is_some(), v, PORTGROUP_SHARD_FILTER)?;
     let sort_key = q.sort_key.clone().unwrap_or_else(|| "id".into());
     refuse_newer(PORTGROUP_FIELDS, [sort_key.as_str()], v)?;
     let detail = detail_flag(q.detail.as_deref(), v, fields.is_some())? || detail_endpoint;
@@ -307,7 +328,15 @@ async fn serve_list(
     }
     // A node in the path wins over `?node=`, as in Ironic.
     let node = parent_node.clone().or_else(|| q.node.clone());
-    if node.is_some() && q.address.is_some() {
+    let shards = string_list(q.shard.as_deref());
+    let conductor_groups = conductor_groups_filter(q.conductor_groups.as_deref());
+    let filters = [
+        node.is_some(),
+        q.address.is_some(),
+        shards.is_some(),
+        conductor_groups.is_some(),
+    ];
+    if filters.iter().filter(|given| **given).count() > 1 {
         return Err(Error::InvalidParameter(
             "Filtering by node, address, or shard simultaneously is not supported.".into(),
         ));
@@ -366,6 +395,8 @@ async fn serve_list(
                 &PortgroupFilter {
                     node_id,
                     address,
+                    shards,
+                    conductor_groups,
                     owner,
                     limit: p.limit,
                     marker: p.marker.clone(),
@@ -382,9 +413,11 @@ async fn serve_list(
         (None, true) => None,
         (None, false) => Some(default.as_slice()),
     };
+    // Ironic's portgroup lists hide no field by version (only `fields=` and
+    // `sort_key` are checked), unlike its single-portgroup views.
     let items = rows
         .iter()
-        .map(|p| render(PORTGROUP_FIELDS, p, &base, v, only))
+        .map(|p| render(PORTGROUP_FIELDS, p, &base, EVERY_FIELD, only))
         .collect();
     let mut url = match &parent_node {
         Some(n) => format!("nodes/{n}/portgroups"),
@@ -401,6 +434,12 @@ async fn serve_list(
     }
     if let Some(a) = &q.address {
         args.push(("address", a.clone()));
+    }
+    if let Some(s) = &q.shard {
+        args.push(("shard", s.clone()));
+    }
+    if let Some(g) = &q.conductor_groups {
+        args.push(("conductor_groups", g.clone()));
     }
     if let Some(f) = &fields {
         args.push(("fields", f.join(",")));
@@ -527,15 +566,12 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-/// 406 for attributes newer than the request.
+/// 406 for attributes newer than the request: Ironic checks only `mode`
+/// and `properties` (it stores `physical_network` and `category` at any
+/// version and only hides them in its views).
 fn refuse_newer_input(fields: &Map<String, Value>, v: Version) -> Result<()> {
     let mode_or_properties = truthy(fields.get("mode")) || truthy(fields.get("properties"));
-    let physnet = fields.contains_key("physical_network");
-    let category = fields.contains_key("category");
-    if mode_or_properties && !v.at_least(PORTGROUP_MODE_PROPERTIES)
-        || physnet && !v.at_least(PORTGROUP_PHYSICAL_NETWORK)
-        || category && !v.at_least(PORTGROUP_CATEGORY)
-    {
+    if mode_or_properties && !v.at_least(PORTGROUP_MODE_PROPERTIES) {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }
     Ok(())
@@ -661,10 +697,7 @@ async fn update(
         ops.iter()
             .any(|op| op.path.split('/').nth(1) == Some(field))
     };
-    if (touches("mode") || touches("properties")) && !v.at_least(PORTGROUP_MODE_PROPERTIES)
-        || touches("physical_network") && !v.at_least(PORTGROUP_PHYSICAL_NETWORK)
-        || touches("category") && !v.at_least(PORTGROUP_CATEGORY)
-    {
+    if (touches("mode") || touches("properties")) && !v.at_least(PORTGROUP_MODE_PROPERTIES) {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }
     let ident = path.into_inner();
@@ -722,21 +755,36 @@ async fn update(
         category: input.category,
         ..PortgroupChanges::default()
     };
-    if let Some(node_uuid) = input.node_uuid {
-        let n = node_uuid.clone();
-        let node = state
-            .datastore
-            .run(move |c| node_get_by_uuid(c, &n))
-            .await
-            .map_err(|_| {
-                Error::InvalidParameter(format!("Node {node_uuid} could not be found."))
-            })?;
+    let node_uuid = input.node_uuid.unwrap_or_else(|| pg.node_uuid.clone());
+    let n = node_uuid.clone();
+    let node = state
+        .datastore
+        .run(move |c| node_get_by_uuid(c, &n))
+        .await
+        .map_err(|_| Error::InvalidParameter(format!("Node {node_uuid} could not be found.")))?;
+    if node.id != row.node_id {
         changes.node_id = Some(node.id);
     }
     let uuid = row.uuid.clone();
+    if node.provision_state == "inspecting" && v.at_least(INSPECT_WAIT_STATE) {
+        return Err(Error::Conflict(format!(
+            "Cannot update portgroup \"{uuid}\" on node \"{node_uuid}\" while it is in state \"inspecting\"."
+        )));
+    }
+    // Setting the portgroup's physical network sets its ports' too; Ironic
+    // looks at the first operation only.
+    let member_physnet = ops
+        .first()
+        .filter(|op| op.path == "/physical_network" && op.op != Op::Remove)
+        .map(|op| {
+            op.value
+                .as_ref()
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     let pg = state
         .datastore
-        .run(move |c| portgroup_update(c, &uuid, changes))
+        .run(move |c| portgroup_update(c, &uuid, changes, member_physnet))
         .await?;
     let base = base_url(&state, &req);
     Ok(HttpResponse::Ok().json(render(PORTGROUP_FIELDS, &pg, &base, v, None)))

@@ -8,6 +8,8 @@ use super::collection::{checked_uuid, collection, requested_fields, Page, ShowQu
 use super::field_table::{
     bool_value, check_requested, detail_flag, refuse_newer, render, short_string, FieldSpec, Gate,
 };
+use super::node_view::INSPECT_WAIT_STATE;
+use super::portgroups::PORTGROUP_PHYSICAL_NETWORK;
 use super::views::{json_object, object_column, timestamp};
 use crate::api::links::{base_url, resource_links};
 use crate::api::microversion::Version;
@@ -18,8 +20,8 @@ use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
 use crate::db::datastore::node::{node_get, node_get_by_uuid};
 use crate::db::datastore::port::{
-    port_create, port_delete, port_get, port_list, port_update, NewPort, PortChanges, PortFilter,
-    PortWithNode,
+    port_create, port_delete, port_get, port_get_by_ident, port_list, port_update, NewPort,
+    PortChanges, PortFilter, PortWithNode,
 };
 use crate::db::datastore::portgroup::portgroup_get;
 use crate::error::{Error, Result};
@@ -36,13 +38,19 @@ pub const PORT_SMARTNIC: Version = Version::new(1, 53);
 /// `network_type` inside `local_link_connection`.
 pub const LOCAL_LINK_NETWORK_TYPE: Version = Version::new(1, 64);
 pub const PORT_NAME: Version = Version::new(1, 88);
-/// The OVN VTEP keys of `local_link_connection`.
+/// `?shard=` on port lists.
+pub const PORT_SHARD_FILTER: Version = Version::new(1, 82);
+/// The OVN VTEP keys of `local_link_connection`, accepted and shown from
+/// here until `LOCAL_LINK_OVN_VTEP_REMOVED`.
 pub const LOCAL_LINK_OVN_VTEP: Version = Version::new(1, 90);
 /// `node_ident` (a node name or UUID) when creating a port.
 pub const PORT_NODE_IDENT: Version = Version::new(1, 94);
 pub const PORT_DESCRIPTION: Version = Version::new(1, 97);
 pub const PORT_VENDOR: Version = Version::new(1, 100);
 pub const PORT_CATEGORY: Version = Version::new(1, 101);
+/// Ironic dropped the OVN VTEP keys again (406 in bodies, hidden in views).
+pub const LOCAL_LINK_OVN_VTEP_REMOVED: Version = Version::new(1, 105);
+pub const PORT_DYNAMIC_PORTGROUP: Version = Version::new(1, 111);
 
 const BASE: Version = crate::api::microversion::MIN;
 
@@ -50,8 +58,8 @@ fn string_or_null(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| json!(s))
 }
 
-/// Ironic hides a link that uses the OVN VTEP keys below 1.90 as `{}`; the
-/// view functions have no version, so that rule lives in `port_view`.
+/// Ironic hides a link that uses the OVN VTEP keys outside 1.90–1.104 as
+/// `{}`; the view functions have no version, so that rule lives in `port_view`.
 fn local_link(p: &PortWithNode) -> Value {
     json_object(&p.port.local_link_connection)
 }
@@ -160,6 +168,12 @@ pub const PORT_FIELDS: &[FieldSpec<PortWithNode>] = &[
         gate: Gate::Refuse,
         get: |p, _| string_or_null(&p.port.category),
     },
+    FieldSpec {
+        name: "available_for_dynamic_portgroup",
+        since: PORT_DYNAMIC_PORTGROUP,
+        gate: Gate::Refuse,
+        get: |p, _| json!(p.port.available_for_dynamic_portgroup),
+    },
 ];
 
 const LIST_FIELDS: &[&str] = &["uuid", "address", "links"];
@@ -169,10 +183,15 @@ const UNSORTABLE: &[&str] = &["extra", "internal_info", "local_link_connection"]
 
 const OVN_VTEP_KEYS: &[&str] = &["vtep-logical-switch", "vtep-physical-switch"];
 
+/// Whether the version accepts and shows the OVN VTEP keys.
+fn ovn_vtep_allowed(v: Version) -> bool {
+    v.at_least(LOCAL_LINK_OVN_VTEP) && !v.at_least(LOCAL_LINK_OVN_VTEP_REMOVED)
+}
+
 /// A port as the negotiated version shows it.
 pub fn port_view(p: &PortWithNode, base: &str, v: Version, only: Option<&[String]>) -> Value {
     let mut view = render(PORT_FIELDS, p, base, v, only);
-    if !v.at_least(LOCAL_LINK_OVN_VTEP) {
+    if !ovn_vtep_allowed(v) {
         if let Some(llc) = view.get_mut("local_link_connection") {
             if llc
                 .as_object()
@@ -249,6 +268,9 @@ pub struct ListQuery {
     node_uuid: Option<String>,
     address: Option<String>,
     portgroup: Option<String>,
+    shard: Option<String>,
+    conductor_groups: Option<String>,
+    description_contains: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
     sort_key: Option<String>,
@@ -379,6 +401,7 @@ async fn serve_list(
     if q.portgroup.is_some() && !v.at_least(PORTGROUP_MEMBERSHIP) {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }
+    filter_since(q.shard.is_some(), v, PORT_SHARD_FILTER)?;
     if let Some(n) = q.node.as_deref().filter(|_| q.node_uuid.is_none()) {
         if !v.at_least(super::nodes::NODE_NAME) && uuid::Uuid::parse_str(n).is_err() {
             return Err(Error::NotAcceptable("Request not acceptable.".into()));
@@ -412,8 +435,18 @@ async fn serve_list(
         ));
     }
     let node = q.node.clone().or_else(|| q.node_uuid.clone());
-    if node.is_some() && q.portgroup.is_some() {
+    let shards = string_list(q.shard.as_deref());
+    let exclusive = [node.is_some(), q.portgroup.is_some(), shards.is_some()];
+    if exclusive.iter().filter(|given| **given).count() > 1 {
         return Err(Error::Forbidden("Operation not permitted.".into()));
+    }
+    let conductor_groups = conductor_groups_filter(q.conductor_groups.as_deref());
+    if conductor_groups.is_some()
+        && (node.is_some() || q.portgroup.is_some() || q.address.is_some())
+    {
+        return Err(Error::InvalidParameter(
+            "Filtering by conductor_groups cannot be combined with node_ident, portgroup_ident, or node address filters.".into(),
+        ));
     }
 
     let ctx = context_of(req);
@@ -455,6 +488,14 @@ async fn serve_list(
     )?;
     let address = q.address.as_deref().map(normalize_mac).transpose()?;
     let portgroup = q.portgroup.clone();
+    // As Ironic: one lookup applies, in this order (portgroup, node, address,
+    // shard, everything); the address lookup takes no other filter, and
+    // conductor groups only filter the unscoped list.
+    let scoped = node.is_some() || portgroup.is_some();
+    let by_address = !scoped && address.is_some();
+    let shards = shards.filter(|_| !scoped && !by_address);
+    let conductor_groups = conductor_groups.filter(|_| shards.is_none());
+    let description_contains = q.description_contains.clone().filter(|_| !by_address);
     let p = page.clone();
     let rows = state
         .datastore
@@ -473,6 +514,9 @@ async fn serve_list(
                     node_id,
                     portgroup_id,
                     address,
+                    shards,
+                    conductor_groups,
+                    description_contains,
                     owner,
                     limit: p.limit,
                     marker: p.marker.clone(),
@@ -497,6 +541,9 @@ async fn serve_list(
             ("node", &q.node),
             ("node_uuid", &q.node_uuid),
             ("portgroup", &q.portgroup),
+            ("shard", &q.shard),
+            ("conductor_groups", &q.conductor_groups),
+            ("description_contains", &q.description_contains),
         ] {
             if let Some(value) = value {
                 args.push((name, value.clone()));
@@ -526,9 +573,12 @@ async fn show(
     if let Some(f) = &fields {
         check_requested(PORT_FIELDS, f, v)?;
     }
-    let uuid = checked_uuid(&path)?;
+    let uuid = checked_ident(&path)?;
     let u = uuid.clone();
-    let port = state.datastore.run(move |c| port_get(c, &u)).await?;
+    let port = state
+        .datastore
+        .run(move |c| port_get_by_ident(c, &u))
+        .await?;
     let ctx = context_of(&req);
     // As Ironic: a port of a node the caller cannot see does not exist.
     if !authorize_on_node(
@@ -560,6 +610,7 @@ struct PortInput {
     description: Option<Option<String>>,
     vendor: Option<Option<String>>,
     category: Option<Option<String>>,
+    available_for_dynamic_portgroup: Option<bool>,
 }
 
 /// Keys Ironic's port schema knows (POST body and PATCH targets).
@@ -581,10 +632,6 @@ const SCHEMA_KEYS: &[&str] = &[
     "available_for_dynamic_portgroup",
 ];
 
-/// `available_for_dynamic_portgroup` (1.111) has no column in Berth yet; it is
-/// refused with 406 like any field newer than the served versions.
-const PORT_DYNAMIC_PORTGROUP: Version = Version::new(1, 111);
-
 fn schema_error(message: String) -> Error {
     Error::InvalidParameter(format!("Schema error for port: {message}"))
 }
@@ -592,7 +639,7 @@ fn schema_error(message: String) -> Error {
 /// Ironic's `local_link_connection` schema: known string keys, and one of
 /// the shapes a switch port, a Smart NIC, an unmanaged link or an OVN VTEP
 /// needs (or nothing at all); `switch_id` is a MAC or an OpenFlow datapath id.
-fn local_link_connection(v: &Value, version: Version) -> Result<Option<String>> {
+fn local_link_connection(v: &Value) -> Result<Option<String>> {
     const KEYS: &[&str] = &[
         "port_id",
         "switch_id",
@@ -612,12 +659,6 @@ fn local_link_connection(v: &Value, version: Version) -> Result<Option<String>> 
             )))
         }
     };
-    if map.contains_key("network_type") && !version.at_least(LOCAL_LINK_NETWORK_TYPE)
-        || OVN_VTEP_KEYS.iter().any(|k| map.contains_key(*k))
-            && !version.at_least(LOCAL_LINK_OVN_VTEP)
-    {
-        return Err(Error::NotAcceptable("Request not acceptable.".into()));
-    }
     let invalid = |cause: String| {
         Error::InvalidParameter(format!(
             "Schema error for local_link_connection: {} is not valid under any of the given schemas. Possible root cause: {cause}",
@@ -638,6 +679,15 @@ fn local_link_connection(v: &Value, version: Version) -> Result<Option<String>> 
         }
     }
     let has = |k: &str| map.contains_key(k);
+    // Each VTEP key needs the other.
+    for (key, needs) in [
+        ("vtep-physical-switch", "vtep-logical-switch"),
+        ("vtep-logical-switch", "vtep-physical-switch"),
+    ] {
+        if has(key) && !has(needs) {
+            return Err(invalid(format!("'{needs}' is a dependency of '{key}'")));
+        }
+    }
     match map.get("network_type").and_then(Value::as_str) {
         None | Some("managed") | Some("unmanaged") => {}
         Some(other) => {
@@ -678,7 +728,7 @@ fn local_link_connection(v: &Value, version: Version) -> Result<Option<String>> 
 }
 
 /// Validates the given port attributes as Ironic's schema and validators do.
-fn port_input(fields: &Map<String, Value>, version: Version) -> Result<PortInput> {
+fn port_input(fields: &Map<String, Value>) -> Result<PortInput> {
     for key in fields.keys() {
         if !SCHEMA_KEYS.contains(&key.as_str()) {
             return Err(schema_error(format!(
@@ -720,7 +770,7 @@ fn port_input(fields: &Map<String, Value>, version: Version) -> Result<PortInput
             }
             "extra" => input.extra = Some(object_column("port", "extra", value)?),
             "local_link_connection" => {
-                input.local_link_connection = Some(local_link_connection(value, version)?)
+                input.local_link_connection = Some(local_link_connection(value)?)
             }
             "pxe_enabled" => input.pxe_enabled = Some(bool_value("port", "pxe_enabled", value)?),
             "is_smartnic" => input.is_smartnic = Some(bool_value("port", "is_smartnic", value)?),
@@ -748,23 +798,69 @@ fn port_input(fields: &Map<String, Value>, version: Version) -> Result<PortInput
             "description" => input.description = Some(short_string("port", value, Some(255))?),
             "vendor" => input.vendor = Some(short_string("port", value, Some(32))?),
             "category" => input.category = Some(short_string("port", value, Some(80))?),
+            "available_for_dynamic_portgroup" => {
+                let Value::Bool(b) = value else {
+                    return Err(schema_error(format!(
+                        "{} is not of type 'boolean'",
+                        python_repr(value)
+                    )));
+                };
+                input.available_for_dynamic_portgroup = Some(*b);
+            }
             _ => {}
         }
     }
     Ok(input)
 }
 
-/// 406 for attributes newer than the request (Ironic checks them after the
-/// schema, before touching the database).
+/// 406 for attributes of a new port newer than the request (Ironic checks
+/// them after the schema and the node lookup); the keys inside
+/// `local_link_connection` count too.
 fn refuse_newer_input(fields: &Map<String, Value>, v: Version) -> Result<()> {
     refuse_newer(PORT_FIELDS, fields.keys().map(String::as_str), v)?;
-    if fields.contains_key("node_ident") && !v.at_least(PORT_NODE_IDENT)
-        || fields.contains_key("available_for_dynamic_portgroup")
-            && !v.at_least(PORT_DYNAMIC_PORTGROUP)
+    let link = fields
+        .get("local_link_connection")
+        .and_then(Value::as_object);
+    let link_has = |k: &str| link.is_some_and(|m| m.contains_key(k));
+    if link_has("network_type") && !v.at_least(LOCAL_LINK_NETWORK_TYPE)
+        || link_has("vtep-logical-switch") && !ovn_vtep_allowed(v)
     {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }
     Ok(())
+}
+
+/// Ironic's `string_list` query argument: comma-separated values.
+pub(crate) fn string_list(raw: Option<&str>) -> Option<Vec<String>> {
+    raw.map(|r| r.split(',').map(|s| s.trim().to_string()).collect())
+}
+
+/// `?conductor_groups=` of port and portgroup lists, lower-cased as Ironic
+/// stores conductor groups. Ironic accepts it at every version.
+pub(crate) fn conductor_groups_filter(raw: Option<&str>) -> Option<Vec<String>> {
+    string_list(raw).map(|g| g.iter().map(|g| g.to_lowercase()).collect())
+}
+
+/// 406 with Ironic's words for a list filter newer than the request.
+pub(crate) fn filter_since(given: bool, v: Version, since: Version) -> Result<()> {
+    if given && !v.at_least(since) {
+        return Err(Error::NotAcceptable(format!(
+            "Request not acceptable. The minimal required API version should be {since}"
+        )));
+    }
+    Ok(())
+}
+
+/// A port path identifier: a UUID or a logical name.
+fn checked_ident(raw: &str) -> Result<String> {
+    let ident = raw.strip_suffix(".json").unwrap_or(raw);
+    if uuid::Uuid::parse_str(ident).is_ok() || super::field_table::is_logical_name(ident) {
+        Ok(ident.to_string())
+    } else {
+        Err(Error::InvalidParameter(format!(
+            "Expected UUID or name for port_ident: {ident}"
+        )))
+    }
 }
 
 /// A Smart NIC port must say which host and port it is.
@@ -791,7 +887,7 @@ async fn create(
     let Value::Object(fields) = body.into_inner() else {
         return Err(schema_error("body must be an object".into()));
     };
-    let input = port_input(&fields, v)?;
+    let input = port_input(&fields)?;
     let Some(address) = input.address.clone() else {
         return Err(schema_error("'address' is a required property".into()));
     };
@@ -808,8 +904,11 @@ async fn create(
             )))
         }
     };
-    let n = node_ident.clone();
     let by_ident = input.node_ident.is_some();
+    if by_ident && !v.at_least(PORT_NODE_IDENT) {
+        return Err(Error::NotAcceptable("Request not acceptable.".into()));
+    }
+    let n = node_ident.clone();
     let node = state
         .datastore
         .run(move |c| {
@@ -856,6 +955,7 @@ async fn create(
         vendor: input.vendor.flatten(),
         category: input.category.flatten(),
         description: input.description.flatten(),
+        available_for_dynamic_portgroup: input.available_for_dynamic_portgroup,
         created_at: None,
     };
     let port = state.datastore.run(move |c| port_create(c, new)).await?;
@@ -934,7 +1034,7 @@ async fn update(
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     let v = version_of(&req);
-    let uuid = checked_uuid(&path)?;
+    let ident = checked_ident(&path)?;
     let ops = crate::api::patch::parse_patch(&body, false)?;
     refuse_newer(PORT_FIELDS, ops.iter().map(patched_field), v)?;
     if ops
@@ -944,12 +1044,16 @@ async fn update(
     {
         return Err(Error::NotAcceptable("Request not acceptable.".into()));
     }
-    let u = uuid.clone();
-    let port = state.datastore.run(move |c| port_get(c, &u)).await?;
+    let i = ident.clone();
+    let port = state
+        .datastore
+        .run(move |c| port_get_by_ident(c, &i))
+        .await?;
+    let uuid = port.port.uuid.clone();
     let ctx = context_of(&req);
     let (owner, lessee) = (port.node_owner.as_deref(), port.node_lessee.as_deref());
     if !authorize_on_node(&state, &ctx, "baremetal:port:get", owner, lessee) {
-        return Err(Error::NotFound(format!("Port {uuid} could not be found.")));
+        return Err(Error::NotFound(format!("Port {ident} could not be found.")));
     }
     if !authorize_on_node(&state, &ctx, "baremetal:port:update", owner, lessee) {
         return Err(denied("baremetal:port:update"));
@@ -968,6 +1072,7 @@ async fn update(
         "description": p.description,
         "vendor": p.vendor,
         "category": p.category,
+        "available_for_dynamic_portgroup": p.available_for_dynamic_portgroup,
     });
     let patched = crate::api::patch::apply_patch(&doc, &ops, PATCH_ALLOWED_FIELDS)?;
     let changed: Map<String, Value> = patched
@@ -982,7 +1087,7 @@ async fn update(
     let removed_pxe = ops
         .iter()
         .any(|op| op.op == Op::Remove && op.path == "/pxe_enabled");
-    let input = port_input(&changed, v)?;
+    let input = port_input(&changed)?;
     let mut changes = PortChanges {
         address: input.address,
         extra: input.extra,
@@ -998,6 +1103,7 @@ async fn update(
         description: input.description,
         vendor: input.vendor,
         category: input.category,
+        available_for_dynamic_portgroup: input.available_for_dynamic_portgroup,
         ..PortChanges::default()
     };
     let smartnic = changes.is_smartnic.unwrap_or(p.is_smartnic);
@@ -1006,16 +1112,19 @@ async fn update(
         .clone()
         .unwrap_or_else(|| p.local_link_connection.clone());
     check_smartnic(smartnic, &llc)?;
-    if let Some(node_uuid) = input.node_uuid {
-        let n = node_uuid.clone();
-        let node = state
-            .datastore
-            .run(move |c| node_get_by_uuid(c, &n))
-            .await
-            .map_err(into_bad_request)?;
+    let node_uuid = input.node_uuid.unwrap_or_else(|| port.node_uuid.clone());
+    let n = node_uuid.clone();
+    let node = state
+        .datastore
+        .run(move |c| node_get_by_uuid(c, &n))
+        .await
+        .map_err(into_bad_request)?;
+    if node.id != p.node_id {
         changes.node_id = Some(node.id);
     }
+    let mut in_portgroup = port.portgroup_uuid.is_some();
     if let Some(pg) = input.portgroup_uuid {
+        in_portgroup = pg.is_some();
         changes.portgroup_id = Some(match pg {
             Some(pg) => {
                 let found = state.datastore.run(move |c| portgroup_get(c, &pg)).await;
@@ -1023,6 +1132,20 @@ async fn update(
             }
             None => None,
         });
+    }
+    if node.provision_state == "inspecting" && v.at_least(INSPECT_WAIT_STATE) {
+        return Err(Error::Conflict(format!(
+            "Cannot update port \"{uuid}\" on \"{node_uuid}\" while it is in state \"inspecting\"."
+        )));
+    }
+    // Ironic looks at the first operation only.
+    let first_touches_physnet = ops.first().is_some_and(|op| {
+        op.path == "/physical_network" || op.path.starts_with("/physical_network/")
+    });
+    if first_touches_physnet && in_portgroup && v.at_least(PORTGROUP_PHYSICAL_NETWORK) {
+        return Err(Error::InvalidParameter(
+            "physical_network cannot be changed while the port belongs to a portgroup.".into(),
+        ));
     }
     let port = state
         .datastore
@@ -1054,21 +1177,17 @@ mod tests {
 
     #[test]
     fn local_link_connection_follows_ironic_schema() {
-        let v = Version::new(1, 46);
-        let ok = local_link_connection(
-            &json!({"switch_id": "AA:BB:CC:DD:EE:FF", "port_id": "Eth1"}),
-            v,
-        )
-        .unwrap()
-        .unwrap();
+        let ok =
+            local_link_connection(&json!({"switch_id": "AA:BB:CC:DD:EE:FF", "port_id": "Eth1"}))
+                .unwrap()
+                .unwrap();
         assert!(ok.contains("aa:bb:cc:dd:ee:ff"));
-        assert!(local_link_connection(
-            &json!({"switch_id": "0123456789ABCDEF", "port_id": "p"}),
-            v
-        )
-        .is_ok());
-        assert!(local_link_connection(&json!({"port_id": "p", "hostname": "h"}), v).is_ok());
-        assert_eq!(local_link_connection(&json!({}), v).unwrap(), None);
+        assert!(
+            local_link_connection(&json!({"switch_id": "0123456789ABCDEF", "port_id": "p"}))
+                .is_ok()
+        );
+        assert!(local_link_connection(&json!({"port_id": "p", "hostname": "h"})).is_ok());
+        assert_eq!(local_link_connection(&json!({})).unwrap(), None);
         for bad in [
             json!({"switch_id": "zz", "port_id": "p"}),
             json!({"port_id": "p"}),
@@ -1078,16 +1197,16 @@ mod tests {
             json!("text"),
         ] {
             assert!(
-                matches!(
-                    local_link_connection(&bad, v),
-                    Err(Error::InvalidParameter(_))
-                ),
+                matches!(local_link_connection(&bad), Err(Error::InvalidParameter(_))),
                 "{bad}"
             );
         }
+        assert!(local_link_connection(&json!({"network_type": "unmanaged"})).is_ok());
         assert!(matches!(
-            local_link_connection(&json!({"network_type": "unmanaged"}), v),
-            Err(Error::NotAcceptable(_))
+            local_link_connection(
+                &json!({"port_id": "p", "switch_id": "aa:bb:cc:dd:ee:ff", "vtep-physical-switch": "b"})
+            ),
+            Err(Error::InvalidParameter(_))
         ));
     }
 

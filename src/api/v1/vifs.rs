@@ -16,6 +16,9 @@ use crate::rpc::Target;
 
 /// The VIFs sub-resource appeared in 1.28.
 pub const VIFS: Version = Version::new(1, 28);
+/// `port_uuid` / `portgroup_uuid` in the VIF body choose where it goes (the
+/// conductor honours them at any version; from here both at once is a 400).
+pub const VIF_ATTACH_PORT: Version = Version::new(1, 67);
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/nodes/{node}/vifs", web::get().to(list))
@@ -102,6 +105,12 @@ async fn attach(
     let vif_info = body.into_inner();
     vif_id_of(&vif_info)?;
     let node = node_with_rule(&state, &req, &path, "baremetal:node:vif:attach").await?;
+    let both = vif_info.get("port_uuid").is_some() && vif_info.get("portgroup_uuid").is_some();
+    if both && version_of(&req).at_least(VIF_ATTACH_PORT) {
+        return Err(Error::InvalidParameter(
+            "Cannot specify both port_uuid and portgroup_uuid".into(),
+        ));
+    }
     call(
         &state,
         &req,

@@ -29,6 +29,7 @@ pub struct PortRow {
     pub vendor: Option<String>,
     pub category: Option<String>,
     pub description: Option<String>,
+    pub available_for_dynamic_portgroup: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -59,6 +60,8 @@ pub struct NewPort {
     pub vendor: Option<String>,
     pub category: Option<String>,
     pub description: Option<String>,
+    /// `None` takes the column's default (true, as Ironic's).
+    pub available_for_dynamic_portgroup: Option<bool>,
     pub created_at: Option<NaiveDateTime>,
 }
 
@@ -77,6 +80,7 @@ pub const PORT_SORT_KEYS: &[&str] = &[
     "description",
     "vendor",
     "category",
+    "available_for_dynamic_portgroup",
     "created_at",
     "updated_at",
 ];
@@ -86,6 +90,12 @@ pub struct PortFilter {
     pub node_id: Option<i32>,
     pub portgroup_id: Option<i32>,
     pub address: Option<String>,
+    /// Only ports of nodes in one of these shards.
+    pub shards: Option<Vec<String>>,
+    /// Only ports of nodes in one of these conductor groups (lower case).
+    pub conductor_groups: Option<Vec<String>>,
+    /// Only ports whose description contains this text.
+    pub description_contains: Option<String>,
     /// Only ports of nodes owned by this project.
     pub owner: Option<String>,
     pub limit: i64,
@@ -217,21 +227,36 @@ pub fn port_create(conn: &mut DbConnection, mut new: NewPort) -> Result<PortWith
 }
 
 pub fn port_get(conn: &mut DbConnection, uuid: &str) -> Result<PortWithNode> {
-    let row = ports::table
+    port_find(conn, uuid, false)
+}
+
+/// A port by UUID, or else by name (Ironic finds ports by either).
+pub fn port_get_by_ident(conn: &mut DbConnection, ident: &str) -> Result<PortWithNode> {
+    port_find(conn, ident, uuid::Uuid::parse_str(ident).is_err())
+}
+
+fn port_find(conn: &mut DbConnection, ident: &str, by_name: bool) -> Result<PortWithNode> {
+    let q = ports::table
         .inner_join(nodes::table)
-        .filter(ports::uuid.eq(uuid))
         .select((
             PortRow::as_select(),
             nodes::uuid,
             nodes::owner,
             nodes::lessee,
         ))
+        .into_boxed();
+    let q = if by_name {
+        q.filter(ports::name.eq(ident.to_string()))
+    } else {
+        q.filter(ports::uuid.eq(ident.to_string()))
+    };
+    let row = q
         .first::<Joined>(conn)
         .optional()?
-        .ok_or_else(|| Error::NotFound(format!("Port {uuid} could not be found.")))?;
+        .ok_or_else(|| Error::NotFound(format!("Port {ident} could not be found.")))?;
     with_names(conn, vec![row])?
         .pop()
-        .ok_or_else(|| Error::NotFound(format!("Port {uuid} could not be found.")))
+        .ok_or_else(|| Error::NotFound(format!("Port {ident} could not be found.")))
 }
 
 pub fn port_list(conn: &mut DbConnection, f: &PortFilter) -> Result<Vec<PortWithNode>> {
@@ -256,6 +281,15 @@ pub fn port_list(conn: &mut DbConnection, f: &PortFilter) -> Result<Vec<PortWith
     }
     if let Some(address) = &f.address {
         q = q.filter(ports::address.eq(address.clone()));
+    }
+    if let Some(shards) = &f.shards {
+        q = q.filter(nodes::shard.eq_any(shards.clone()));
+    }
+    if let Some(groups) = &f.conductor_groups {
+        q = q.filter(nodes::conductor_group.eq_any(groups.clone()));
+    }
+    if let Some(text) = &f.description_contains {
+        q = q.filter(ports::description.like(format!("%{text}%")));
     }
     if let Some(owner) = &f.owner {
         q = q.filter(nodes::owner.eq(owner.clone()));
@@ -297,6 +331,13 @@ pub fn port_list(conn: &mut DbConnection, f: &PortFilter) -> Result<Vec<PortWith
             ports::is_smartnic,
             ports::id,
             a.map(|a| (a.is_smartnic, a.id)),
+            desc
+        ),
+        "available_for_dynamic_portgroup" => keyset!(
+            q,
+            ports::available_for_dynamic_portgroup,
+            ports::id,
+            a.map(|a| (a.available_for_dynamic_portgroup, a.id)),
             desc
         ),
         "created_at" => keyset!(
@@ -385,6 +426,7 @@ pub struct PortChanges {
     pub vendor: Option<Option<String>>,
     pub category: Option<Option<String>>,
     pub description: Option<Option<String>>,
+    pub available_for_dynamic_portgroup: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

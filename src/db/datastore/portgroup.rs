@@ -25,6 +25,7 @@ pub struct PortgroupRow {
     pub properties: Option<String>,
     pub physical_network: Option<String>,
     pub category: Option<String>,
+    pub dynamic_portgroup: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -82,6 +83,7 @@ pub const PORTGROUP_SORT_KEYS: &[&str] = &[
     "mode",
     "physical_network",
     "category",
+    "dynamic_portgroup",
     "created_at",
     "updated_at",
 ];
@@ -90,6 +92,10 @@ pub const PORTGROUP_SORT_KEYS: &[&str] = &[
 pub struct PortgroupFilter {
     pub node_id: Option<i32>,
     pub address: Option<String>,
+    /// Only portgroups of nodes in one of these shards.
+    pub shards: Option<Vec<String>>,
+    /// Only portgroups of nodes in one of these conductor groups (lower case).
+    pub conductor_groups: Option<Vec<String>>,
     /// Only portgroups of nodes owned by this project.
     pub owner: Option<String>,
     pub limit: i64,
@@ -229,6 +235,12 @@ pub fn portgroup_list(
     if let Some(address) = &f.address {
         q = q.filter(portgroups::address.eq(address.clone()));
     }
+    if let Some(shards) = &f.shards {
+        q = q.filter(nodes::shard.eq_any(shards.clone()));
+    }
+    if let Some(groups) = &f.conductor_groups {
+        q = q.filter(nodes::conductor_group.eq_any(groups.clone()));
+    }
     if let Some(owner) = &f.owner {
         q = q.filter(nodes::owner.eq(owner.clone()));
     }
@@ -244,6 +256,13 @@ pub fn portgroup_list(
             pg::standalone_ports_supported,
             pg::id,
             a.map(|a| (a.standalone_ports_supported, a.id)),
+            desc
+        ),
+        "dynamic_portgroup" => keyset!(
+            q,
+            pg::dynamic_portgroup,
+            pg::id,
+            a.map(|a| (a.dynamic_portgroup, a.id)),
             desc
         ),
         "created_at" => keyset!(
@@ -298,10 +317,14 @@ pub fn portgroup_list(
 /// maintenance.
 const MOVE_STATES: &[&str] = &["enroll", "inspecting", "inspect wait", "manageable"];
 
+/// Applies `changes`; `member_physical_network` (when `Some`) is also given
+/// to every member port, as Ironic does when a portgroup's
+/// `physical_network` is set.
 pub fn portgroup_update(
     conn: &mut DbConnection,
     uuid: &str,
     mut changes: PortgroupChanges,
+    member_physical_network: Option<Option<String>>,
 ) -> Result<PortgroupWithNode> {
     changes.updated_at = Some(now());
     conn.transaction(|c| {
@@ -353,8 +376,38 @@ pub fn portgroup_update(
         diesel::update(portgroups::table.filter(portgroups::id.eq(current.id)))
             .set(&changes)
             .execute(c)?;
+        if let Some(physnet) = member_physical_network {
+            set_member_physical_network(c, current.id, physnet)?;
+        }
         portgroup_get(c, uuid)
     })
+}
+
+fn set_member_physical_network(
+    conn: &mut DbConnection,
+    portgroup_id: i32,
+    physical_network: Option<String>,
+) -> Result<()> {
+    let members = ports::table
+        .filter(ports::portgroup_id.eq(portgroup_id))
+        .into_boxed();
+    // Only the ports whose value differs change (and get a new updated_at).
+    let differing = match &physical_network {
+        None => members.filter(ports::physical_network.is_not_null()),
+        Some(p) => members.filter(
+            ports::physical_network
+                .is_null()
+                .or(ports::physical_network.ne(p.clone())),
+        ),
+    };
+    let ids: Vec<i32> = differing.select(ports::id).load(conn)?;
+    diesel::update(ports::table.filter(ports::id.eq_any(ids)))
+        .set((
+            ports::physical_network.eq(physical_network),
+            ports::updated_at.eq(Some(now())),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Deletes an empty portgroup; one that still has ports is refused with

@@ -153,10 +153,24 @@ pub fn vif_list(c: &mut DbConnection, node_id: i32) -> Result<Vec<String>> {
         .collect())
 }
 
+/// The port or portgroup a VIF attach asks for (Ironic 1.67's
+/// `port_uuid` / `portgroup_uuid` in the VIF body); none means any.
+#[derive(Clone, Debug, Default)]
+pub struct VifTarget {
+    pub port_uuid: Option<String>,
+    pub portgroup_uuid: Option<String>,
+}
+
 /// Chooses where `vif_id` goes, as Ironic does without physical network
 /// information: free portgroups before free ports, PXE-enabled ports first;
 /// the ports of a portgroup that already carries a VIF are used one by one.
-fn choose(ports: &[PortLike], groups: &[PortLike], vif_id: &str) -> Result<PortLike> {
+/// A requested port or portgroup is the only candidate of its kind.
+fn choose(
+    ports: &[PortLike],
+    groups: &[PortLike],
+    vif_id: &str,
+    target: &VifTarget,
+) -> Result<PortLike> {
     let already = |p: &PortLike| {
         Error::Conflict(format!(
             "Unable to attach VIF because VIF {vif_id} is already attached to Ironic {} {}",
@@ -164,10 +178,17 @@ fn choose(ports: &[PortLike], groups: &[PortLike], vif_id: &str) -> Result<PortL
             p.uuid
         ))
     };
+    let (want_port, want_group) = (
+        target.port_uuid.as_deref(),
+        target.portgroup_uuid.as_deref(),
+    );
     let mut free: Vec<PortLike> = Vec::new();
     let mut busy_groups: Vec<Option<i32>> = Vec::new();
-    let mut by_group: std::collections::HashMap<i32, Vec<PortLike>> = Default::default();
+    let mut by_group: std::collections::HashMap<Option<i32>, Vec<PortLike>> = Default::default();
     for p in ports {
+        if want_port.is_some_and(|u| u != p.uuid) {
+            continue;
+        }
         match p.vif() {
             Some(v) if v == vif_id => return Err(already(p)),
             Some(_) => {
@@ -176,22 +197,30 @@ fn choose(ports: &[PortLike], groups: &[PortLike], vif_id: &str) -> Result<PortL
             }
             None => {}
         }
-        match p.portgroup_id {
-            None => free.push(p.clone()),
-            Some(g) => by_group.entry(g).or_default().push(p.clone()),
+        if p.portgroup_id.is_none() && want_group.is_none() {
+            free.push(p.clone());
+        } else {
+            by_group.entry(p.portgroup_id).or_default().push(p.clone());
         }
     }
-    for g in groups {
-        match g.vif() {
-            Some(v) if v == vif_id => return Err(already(g)),
-            Some(_) => continue,
-            None => {}
-        }
-        let members = by_group.remove(&g.id).unwrap_or_default();
-        if busy_groups.contains(&Some(g.id)) {
-            free.extend(members);
-        } else if !members.is_empty() {
-            free.push(g.clone());
+    if want_port.is_none() {
+        for g in groups {
+            if want_group.is_some_and(|u| u != g.uuid) {
+                continue;
+            }
+            match g.vif() {
+                Some(v) if v == vif_id => return Err(already(g)),
+                Some(_) => continue,
+                None => {}
+            }
+            let members = by_group.remove(&Some(g.id)).unwrap_or_default();
+            if busy_groups.contains(&Some(g.id)) {
+                if want_group.is_none() {
+                    free.extend(members);
+                }
+            } else if !members.is_empty() {
+                free.push(g.clone());
+            }
         }
     }
     // A stable sort keeps the database order among equals, as Python's does.
@@ -203,13 +232,18 @@ fn choose(ports: &[PortLike], groups: &[PortLike], vif_id: &str) -> Result<PortL
     })
 }
 
-/// Records `vif_id` on a free port or portgroup of the node; returns the
-/// UUID of the one chosen.
-pub fn vif_attach(c: &mut DbConnection, node_id: i32, vif_id: &str) -> Result<String> {
+/// Records `vif_id` on a free port or portgroup of the node (the requested
+/// one, if any); returns the UUID of the one chosen.
+pub fn vif_attach(
+    c: &mut DbConnection,
+    node_id: i32,
+    vif_id: &str,
+    target: &VifTarget,
+) -> Result<String> {
     c.transaction(|c| {
         let ports = ports_of(c, node_id)?;
         let groups = portgroups_of(c, node_id)?;
-        let mut chosen = choose(&ports, &groups, vif_id)?;
+        let mut chosen = choose(&ports, &groups, vif_id, target)?;
         chosen
             .internal_info
             .insert(TENANT_VIF_KEY.into(), Value::String(vif_id.into()));
@@ -266,17 +300,61 @@ mod tests {
         }
     }
 
+    fn any() -> VifTarget {
+        VifTarget::default()
+    }
+
+    #[test]
+    fn a_requested_port_or_portgroup_is_the_only_candidate() {
+        let ports = [
+            port(1, None, true, None),
+            port(2, None, false, None),
+            port(3, Some(7), false, None),
+        ];
+        let groups = [group(7, None)];
+        let on = |port: Option<&str>, group: Option<&str>| {
+            let target = VifTarget {
+                port_uuid: port.map(str::to_string),
+                portgroup_uuid: group.map(str::to_string),
+            };
+            choose(&ports, &groups, "v", &target).map(|p| p.uuid)
+        };
+        assert_eq!(on(Some("p2"), None).unwrap(), "p2");
+        // As Ironic: a member of a portgroup is never free on its own.
+        assert!(matches!(
+            on(Some("p3"), None),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert_eq!(on(None, Some("g7")).unwrap(), "g7");
+        assert!(matches!(
+            on(Some("p9"), None),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert!(matches!(
+            on(None, Some("g9")),
+            Err(Error::InvalidParameter(_))
+        ));
+    }
+
     #[test]
     fn portgroups_then_pxe_ports_are_preferred() {
         let ports = [port(1, None, false, None), port(2, None, true, None)];
-        assert_eq!(choose(&ports, &[], "v").unwrap().uuid, "p2");
+        assert_eq!(choose(&ports, &[], "v", &any()).unwrap().uuid, "p2");
         let ports = [port(1, None, true, None), port(2, Some(7), false, None)];
-        assert_eq!(choose(&ports, &[group(7, None)], "v").unwrap().uuid, "g7");
+        assert_eq!(
+            choose(&ports, &[group(7, None)], "v", &any()).unwrap().uuid,
+            "g7"
+        );
         // An empty portgroup is no candidate.
         assert_eq!(
-            choose(&[port(1, None, false, None)], &[group(8, None)], "v")
-                .unwrap()
-                .uuid,
+            choose(
+                &[port(1, None, false, None)],
+                &[group(8, None)],
+                "v",
+                &any()
+            )
+            .unwrap()
+            .uuid,
             "p1"
         );
     }
@@ -287,15 +365,21 @@ mod tests {
             port(1, Some(7), true, Some("a")),
             port(2, Some(7), true, None),
         ];
-        assert_eq!(choose(&ports, &[group(7, None)], "v").unwrap().uuid, "p2");
+        assert_eq!(
+            choose(&ports, &[group(7, None)], "v", &any()).unwrap().uuid,
+            "p2"
+        );
     }
 
     #[test]
     fn duplicates_and_exhaustion_are_refused() {
         let ports = [port(1, None, true, Some("v"))];
-        assert!(matches!(choose(&ports, &[], "v"), Err(Error::Conflict(_))));
         assert!(matches!(
-            choose(&ports, &[], "w"),
+            choose(&ports, &[], "v", &any()),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            choose(&ports, &[], "w", &any()),
             Err(Error::InvalidParameter(_))
         ));
     }
