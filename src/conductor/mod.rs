@@ -3,11 +3,12 @@
 //! `manager` answers RPC; `node_write` creates and updates nodes (their
 //! interfaces chosen and checked); `task` is the hold on one node;
 //! `provision`, `power`, `vifs`, `management` (boot device, console, RAID,
-//! validation) and `agent` (the ramdisk's lookup token, heartbeats and
+//! validation), `boot_mode` (boot mode and secure boot) and `agent` (the ramdisk's lookup token, heartbeats and
 //! inspection data) are the flows; `service` registers this conductor,
 //! keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
+pub mod boot_mode;
 pub mod management;
 pub mod manager;
 pub mod node_write;
