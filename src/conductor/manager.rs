@@ -41,14 +41,16 @@ impl ConductorManager {
         let verb: Verb = arg_str(&args, "target")?
             .parse()
             .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
-        let clean_steps = args.get("clean_steps").filter(|s| !s.is_null()).cloned();
+        let runner = provision::Runner {
+            datastore: self.datastore.clone(),
+            tracker: self.tracker.clone(),
+            host: self.conf.default.host.clone(),
+        };
         provision::start(
-            &self.datastore,
-            &self.tracker,
-            &self.conf.default.host,
+            &runner,
             &uuid,
             verb,
-            clean_steps.as_ref(),
+            &provision::ProvisionArgs::from_rpc(&args),
         )
         .await?;
         Ok(Value::Null)
@@ -147,6 +149,10 @@ impl crate::rpc::Handler for ConductorManager {
             "destroy_node" => self.destroy_node(args).await,
             "do_provisioning_action" => self.do_provisioning_action(args).await,
             "change_node_power_state" => self.change_node_power_state(args).await,
+            "change_node_boot_mode" | "change_node_secure_boot" => {
+                super::boot_mode::change(&self.datastore, &self.conf.default.host, method, &args)
+                    .await
+            }
             "vif_list" => super::vifs::list(&self.datastore, &args).await,
             "vif_attach" => {
                 super::vifs::attach(&self.datastore, &self.conf.default.host, &args).await

@@ -3,13 +3,15 @@
 //! `manager` answers RPC; `node_write` creates and updates nodes (their
 //! interfaces chosen and checked); `task` is the hold on one node;
 //! `provision`, `power`, `vifs`, `allocation`, `management` (boot device, console, RAID,
-//! validation), `indicators`, `vmedia`, `vendor_passthru`, `history` (the
+//! validation), `boot_mode` (boot mode and secure boot), `indicators`, `vmedia`,
+//! `vendor_passthru`, `history` (the
 //! node's recorded events) and `agent` (the ramdisk's lookup token, heartbeats and
 //! inspection data) are the flows; `service` registers this conductor,
 //! keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
 pub mod allocation;
+pub mod boot_mode;
 pub mod history;
 pub mod indicators;
 pub mod management;

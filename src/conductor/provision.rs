@@ -3,104 +3,718 @@
 //! The RPC call takes the node, makes the first transition and returns, so
 //! the API can answer 202 with the transient state already visible (what
 //! `--wait` needs). The rest runs as tracked background work that always
-//! ends in a stable or failure state and releases the node.
-//! Today only `fake-hardware` nodes can be provisioned (its steps complete
-//! at once); other hardware types are refused until their drivers exist.
+//! ends in a stable, waiting, held or failure state and releases the node.
+//!
+//! Deploy, manual clean and service run step lists as Ironic's conductor
+//! does (`deployments.py`, `cleaning.py`, `servicing.py`): the list lives in
+//! `driver_internal_info["<flow>_steps"]`, the running step in the node's
+//! `<flow>_step` field and its position in `"<flow>_step_index"`. A step
+//! that waits for a callback (fake-hardware's `deploy.deploy`, as an agent
+//! deploy does, or the reserved `wait` step) moves the node to the flow's
+//! wait state and releases it; a fake callback resumes it shortly after, so
+//! `abort` can meet the node in `wait call-back`. The reserved `hold` step
+//! parks the node in the flow's hold state until `unhold`.
+//! Today only `fake-hardware` nodes can be provisioned; other hardware types
+//! are refused until their drivers exist.
 
 use std::time::Duration;
 
-use super::history;
+use serde_json::{json, Map, Value};
+
+use super::node_write::node_interface;
 use super::task::{Also, NodeTask};
+use crate::api::patch::python_repr as py_repr;
+use crate::db::datastore::node::node_set_power_state;
+use crate::db::datastore::node::NodeRow;
+use crate::db::datastore::node_steps::{node_write_steps, StepWrite};
 use crate::db::DataStore;
-use crate::error::Result;
+use crate::drivers::fake_steps::{self as fake, StepKind};
+use crate::error::{Error, Result};
 use crate::rpc::TaskTracker;
 use crate::states::{Event, ProvisionState as S, Verb};
 
 /// How long a fake step takes: long enough for a poller to see it.
 const FAKE_STEP: Duration = Duration::from_millis(300);
+/// How long a fake step that waits for a callback (the ramdisk booting
+/// during `deploy.deploy`) keeps the node waiting: long enough to `abort`.
+const FAKE_CALLBACK: Duration = Duration::from_secs(1);
+/// The longest a `wait` step pauses (Ironic's
+/// `[conductor]max_conductor_wait_step_seconds` default).
+const MAX_WAIT_STEP: Duration = Duration::from_secs(30);
+/// How often a resuming callback retries a node another task holds.
+const LOCK_RETRIES: u32 = 100;
 
-pub async fn start(
-    datastore: &DataStore,
-    tracker: &TaskTracker,
-    host: &str,
-    uuid: &str,
-    verb: Verb,
-    clean_steps: Option<&serde_json::Value>,
-) -> Result<()> {
-    let mut task = NodeTask::acquire(datastore, host, uuid).await?;
-    if let Err(e) = task.require_fake_hardware("provision") {
-        task.release().await;
-        return Err(e);
-    }
-    if let Some(steps) = clean_steps {
-        if let Err(e) = check_fake_clean_steps(&task.node.uuid, steps) {
-            task.release().await;
-            return Err(e);
+/// What the conductor needs to run flows in the background.
+#[derive(Clone)]
+pub struct Runner {
+    pub datastore: DataStore,
+    pub tracker: TaskTracker,
+    pub host: String,
+}
+
+/// A provision request's arguments besides the verb (the API checked
+/// their shape and version).
+#[derive(Clone, Debug, Default)]
+pub struct ProvisionArgs {
+    pub configdrive: Option<Value>,
+    pub clean_steps: Option<Value>,
+    pub deploy_steps: Option<Value>,
+    pub service_steps: Option<Value>,
+    pub disable_ramdisk: Option<bool>,
+}
+
+impl ProvisionArgs {
+    /// Reads the RPC arguments of `do_provisioning_action`.
+    pub fn from_rpc(args: &Value) -> ProvisionArgs {
+        let get = |k: &str| args.get(k).filter(|v| !v.is_null()).cloned();
+        ProvisionArgs {
+            configdrive: get("configdrive"),
+            clean_steps: get("clean_steps"),
+            deploy_steps: get("deploy_steps"),
+            service_steps: get("service_steps"),
+            disable_ramdisk: args.get("disable_ramdisk").and_then(Value::as_bool),
         }
     }
+}
+
+/// The three flows that run step lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Clean,
+    Deploy,
+    Service,
+}
+
+impl Flow {
+    const fn name(self) -> &'static str {
+        match self {
+            Flow::Clean => "clean",
+            Flow::Deploy => "deploy",
+            Flow::Service => "service",
+        }
+    }
+    const fn waiting(self) -> S {
+        match self {
+            Flow::Clean => S::CleanWait,
+            Flow::Deploy => S::DeployWait,
+            Flow::Service => S::ServiceWait,
+        }
+    }
+    fn steps_key(self) -> String {
+        format!("{}_steps", self.name())
+    }
+    fn index_key(self) -> String {
+        format!("{}_step_index", self.name())
+    }
+    fn of(state: S) -> Option<Flow> {
+        match state {
+            S::Cleaning | S::CleanWait | S::CleanHold => Some(Flow::Clean),
+            S::Deploying | S::DeployWait | S::DeployHold => Some(Flow::Deploy),
+            S::Servicing | S::ServiceWait | S::ServiceHold => Some(Flow::Service),
+            _ => None,
+        }
+    }
+    /// The node's current step of this flow (`{}` when none).
+    fn current(self, task: &NodeTask) -> Map<String, Value> {
+        let column = match self {
+            Flow::Clean => &task.node.clean_step,
+            Flow::Deploy => &task.node.deploy_step,
+            Flow::Service => &task.node.service_step,
+        };
+        object(column)
+    }
+    /// A write of the current step (`None` clears it).
+    fn step_write(self, step: Option<&Value>) -> StepWrite {
+        let encoded = Some(step.map(Value::to_string));
+        match self {
+            Flow::Clean => StepWrite {
+                clean_step: encoded,
+                ..Default::default()
+            },
+            Flow::Deploy => StepWrite {
+                deploy_step: encoded,
+                ..Default::default()
+            },
+            Flow::Service => StepWrite {
+                service_step: encoded,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+pub async fn start(runner: &Runner, uuid: &str, verb: Verb, args: &ProvisionArgs) -> Result<()> {
+    let mut task = NodeTask::acquire(&runner.datastore, &runner.host, uuid).await?;
+    let result = begin(runner, &mut task, verb, args).await;
+    match result {
+        Ok(Some(work)) => {
+            let r = runner.clone();
+            let spawned = runner.tracker.spawn(async move {
+                match work {
+                    Work::Steps(flow) => run_steps(&r, task, flow).await,
+                    Work::Finish => finish_in_background(task).await,
+                }
+            });
+            if !spawned {
+                tracing::warn!(node = %uuid, "conductor is stopping; the node stays in its transient state");
+            }
+            Ok(())
+        }
+        Ok(None) => {
+            task.release().await;
+            Ok(())
+        }
+        Err(e) => {
+            task.release().await;
+            Err(e)
+        }
+    }
+}
+
+/// What runs after the first transition.
+enum Work {
+    Steps(Flow),
+    Finish,
+}
+
+async fn begin(
+    runner: &Runner,
+    task: &mut NodeTask,
+    verb: Verb,
+    args: &ProvisionArgs,
+) -> Result<Option<Work>> {
+    task.require_fake_hardware("provision")?;
+    match verb {
+        Verb::Abort => return abort(runner, task).await.map(|()| None),
+        Verb::Unhold => return unhold(runner, task).await.map(|()| None),
+        _ => {}
+    }
+    let plan = match verb.event() {
+        Event::Deploy | Event::Rebuild => {
+            let user = steps_of(&args.deploy_steps);
+            Some((Flow::Deploy, deploy_plan(task, &user)?))
+        }
+        Event::Clean if task.state()? == S::Manageable => {
+            Some((Flow::Clean, steps_of(&args.clean_steps)))
+        }
+        Event::Service => Some((Flow::Service, steps_of(&args.service_steps))),
+        _ => None,
+    };
     let clear = Also {
         last_error: Some(None),
         inspection: (verb == Verb::Inspect).then_some(true),
         ..Default::default()
     };
-    let state = match task.process_event(verb.event(), clear).await {
-        Ok(s) => s,
-        Err(e) => {
-            task.release().await;
-            return Err(e);
-        }
-    };
-    if matches!(
-        state,
-        S::Enroll | S::Manageable | S::Available | S::Active | S::Error | S::Rescue
-    ) {
-        task.release().await;
-        return Ok(());
+    let state = task.process_event(verb.event(), clear).await?;
+    if crate::states::is_stable(state) {
+        return Ok(None);
     }
-    let (store, host) = (datastore.clone(), host.to_string());
-    let spawned = tracker.spawn(async move {
-        let uuid = task.node.uuid.clone();
-        if let Err(e) = finish(&mut task).await {
-            tracing::error!(node = %uuid, error = %e, "provisioning failed");
-            let kind = history::failure_event_type(&task.node.provision_state);
-            history::node_history_record(
-                &store,
-                &host,
-                &task.node,
-                kind,
-                &e.to_string(),
-                true,
-                None,
-            )
-            .await;
-            let _ = task
-                .process_event(
-                    Event::Fail,
-                    Also {
-                        last_error: Some(Some(e.to_string())),
-                        ..Default::default()
-                    },
-                )
-                .await;
+    let Some((flow, steps)) = plan else {
+        return Ok(Some(Work::Finish));
+    };
+    let mut internal = object(&task.node.driver_internal_info);
+    internal.insert(flow.steps_key(), Value::Array(steps));
+    internal.insert(flow.index_key(), Value::Null);
+    let mut write = flow.step_write(None);
+    match flow {
+        Flow::Deploy => {
+            if let Some(user) = &args.deploy_steps {
+                internal.insert("user_deploy_steps".into(), user.clone());
+            }
+            if let Some(cd) = &args.configdrive {
+                let mut info = object(&task.node.instance_info);
+                info.insert("configdrive".into(), cd.clone());
+                write.instance_info = Some(Some(Value::Object(info).to_string()));
+            }
         }
-        task.release().await;
+        Flow::Clean => {
+            internal.insert(
+                "cleaning_disable_ramdisk".into(),
+                json!(args.disable_ramdisk.unwrap_or(false)),
+            );
+        }
+        Flow::Service => {
+            internal.insert(
+                "service_disable_ramdisk".into(),
+                json!(args.disable_ramdisk),
+            );
+        }
+    }
+    write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
+    save(runner, task, write).await?;
+    Ok(Some(Work::Steps(flow)))
+}
+
+fn steps_of(v: &Option<Value>) -> Vec<Value> {
+    v.as_ref()
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Ironic's deploy step list: the driver's enabled steps not overridden by
+/// the user's, plus the user's steps with a priority above 0, highest
+/// priority first (ties by interface). User steps the driver does not know
+/// are left out, as Ironic skips them until in-band steps are known; the
+/// core `deploy.deploy` step may only be disabled (priority 0).
+fn deploy_plan(task: &NodeTask, user: &[Value]) -> Result<Vec<Value>> {
+    let driver: Vec<Value> = offered(&task.node, StepKind::Deploy)
+        .iter()
+        .map(|s| s.to_json())
+        .collect();
+    let mut chosen = Vec::new();
+    for step in user {
+        let mut step = step.clone();
+        let priority = priority_of(&step);
+        step["priority"] = json!(priority);
+        let (iface, name) = (str_of(&step, "interface"), str_of(&step, "step"));
+        if fake::RESERVED_STEPS.contains(&name) {
+            chosen.push(step);
+            continue;
+        }
+        let Some(known) = driver
+            .iter()
+            .find(|d| str_of(d, "interface") == iface && str_of(d, "step") == name)
+        else {
+            tracing::debug!(node = %task.node.uuid, step = %step, "deploy step not known to the driver; skipped");
+            continue;
+        };
+        if (iface, name) == ("deploy", "deploy") && priority != 0 {
+            return Err(Error::InvalidParameter(format!(
+                "Failed to validate deploy or power info for node {}: Validation of deploy steps from \"deploy steps\" argument failed.deploy step deploy on interface deploy is a core step and cannot be overridden by user steps. It may be disabled by setting the priority to 0",
+                task.node.uuid
+            )));
+        }
+        step["abortable"] = known["abortable"].clone();
+        chosen.push(step);
+    }
+    let overridden = |d: &Value| {
+        chosen.iter().any(|u| {
+            str_of(u, "interface") == str_of(d, "interface")
+                && str_of(u, "step") == str_of(d, "step")
+        })
+    };
+    let mut steps: Vec<Value> = driver.iter().filter(|d| !overridden(d)).cloned().collect();
+    steps.extend(chosen.iter().filter(|u| priority_of(u) > 0).cloned());
+    steps.sort_by_key(|s| {
+        std::cmp::Reverse((
+            priority_of(s),
+            fake::interface_priority(str_of(s, "interface")),
+        ))
     });
-    if !spawned {
-        tracing::warn!(node = %uuid, "conductor is stopping; the node stays in its transient state");
+    Ok(steps)
+}
+
+/// The steps of `kind` the node's interfaces offer.
+fn offered(node: &NodeRow, kind: StepKind) -> Vec<&'static fake::FakeStep> {
+    fake::offered(kind, |k| node_interface(node, k).map(str::to_string))
+}
+
+fn priority_of(step: &Value) -> i64 {
+    match &step["priority"] {
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        Value::String(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `interface.step`, Ironic's step id.
+fn step_id(step: &Value) -> String {
+    format!("{}.{}", str_of(step, "interface"), str_of(step, "step"))
+}
+
+/// Writes `w` to the held node and keeps the task's copy current.
+async fn save(runner: &Runner, task: &mut NodeTask, w: StepWrite) -> Result<()> {
+    let (u, h) = (task.node.uuid.clone(), runner.host.clone());
+    task.node = runner
+        .datastore
+        .run(move |c| node_write_steps(c, &u, &h, &w))
+        .await?;
+    Ok(())
+}
+
+/// How a step ended.
+enum Outcome {
+    Done,
+    /// Continues asynchronously; a callback resumes the flow after this.
+    Wait(Duration),
+    Hold,
+}
+
+/// Runs the flow's steps from the one after the stored index, then ends
+/// the flow. Always releases the node.
+async fn run_steps(runner: &Runner, mut task: NodeTask, flow: Flow) {
+    let uuid = task.node.uuid.clone();
+    if let Err(e) = drive(runner, &mut task, flow).await {
+        tracing::error!(node = %uuid, flow = flow.name(), error = %e, "step flow failed");
+        task.record_failure(&e.to_string()).await;
+        let also = Also {
+            last_error: Some(Some(e.to_string())),
+            ..Default::default()
+        };
+        let _ = task.process_event(Event::Fail, also).await;
+    }
+    task.release().await;
+}
+
+async fn drive(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
+    if flow == Flow::Clean && stored_index(task, flow).is_none() {
+        if let Err(why) = check_clean_steps(task) {
+            return fail_flow(runner, task, flow, why).await;
+        }
+    }
+    loop {
+        let internal = object(&task.node.driver_internal_info);
+        let steps = internal
+            .get(&flow.steps_key())
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let index = stored_index(task, flow).map_or(0, |i| i + 1);
+        let Some(step) = steps.get(index).cloned() else {
+            return end_flow(runner, task, flow).await;
+        };
+        let mut internal = internal;
+        internal.insert(flow.index_key(), json!(index));
+        let mut write = flow.step_write(Some(&step));
+        write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
+        save(runner, task, write).await?;
+        tracing::info!(node = %task.node.uuid, flow = flow.name(), step = %step_id(&step), "executing step");
+        match execute(runner, task, flow, &step).await {
+            Ok(Outcome::Done) => {
+                if flow.current(task).get("abort_after") == Some(&json!(true)) {
+                    return abort_after_step(runner, task, flow).await;
+                }
+            }
+            Ok(Outcome::Wait(delay)) => {
+                task.process_event(Event::Wait, Also::default()).await?;
+                resume_later(runner, &task.node.uuid, flow, delay);
+                return Ok(());
+            }
+            Ok(Outcome::Hold) => {
+                task.process_event(Event::Hold, Also::default()).await?;
+                return Ok(());
+            }
+            Err(why) => return fail_flow(runner, task, flow, why).await,
+        }
+    }
+}
+
+fn stored_index(task: &NodeTask, flow: Flow) -> Option<usize> {
+    object(&task.node.driver_internal_info)
+        .get(&flow.index_key())
+        .and_then(Value::as_u64)
+        .and_then(|i| usize::try_from(i).ok())
+}
+
+/// Runs one step on fake-hardware; `Err` is the reason it failed.
+async fn execute(
+    runner: &Runner,
+    task: &mut NodeTask,
+    flow: Flow,
+    step: &Value,
+) -> std::result::Result<Outcome, String> {
+    let name = str_of(step, "step");
+    match name {
+        "hold" => return Ok(Outcome::Hold),
+        "wait" => {
+            let seconds = step["args"]["seconds"]
+                .as_u64()
+                .or_else(|| step["args"]["seconds"].as_str()?.parse().ok());
+            let delay = seconds.map_or(FAKE_STEP, |s| Duration::from_secs(s).min(MAX_WAIT_STEP));
+            return Ok(Outcome::Wait(delay));
+        }
+        "power_on" | "power_off" | "reboot" => {
+            let power = if name == "power_off" {
+                "power off"
+            } else {
+                "power on"
+            };
+            let (u, h) = (task.node.uuid.clone(), runner.host.clone());
+            let last_error = task.node.last_error.clone();
+            runner
+                .datastore
+                .run(move |c| {
+                    node_set_power_state(c, &u, &h, Some(power), None, last_error.as_deref())
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            task.node.power_state = Some(power.to_string());
+            return Ok(Outcome::Done);
+        }
+        _ => {}
+    }
+    let kind = match flow {
+        Flow::Clean => StepKind::Clean,
+        Flow::Deploy => StepKind::Deploy,
+        Flow::Service => StepKind::Service,
+    };
+    let Some(known) = offered(&task.node, kind)
+        .into_iter()
+        .find(|s| s.interface.as_str() == str_of(step, "interface") && s.step == name)
+    else {
+        return Err(format!(
+            "node does not support this {} step: {}",
+            flow.name(),
+            py_repr(step)
+        ));
+    };
+    if known.waits {
+        return Ok(Outcome::Wait(FAKE_CALLBACK));
+    }
+    tokio::time::sleep(FAKE_STEP).await;
+    Ok(Outcome::Done)
+}
+
+/// Manual clean steps are checked against the driver's when cleaning
+/// starts (Ironic: the node lands in `clean failed`, not a 400).
+fn check_clean_steps(task: &NodeTask) -> std::result::Result<(), String> {
+    let internal = object(&task.node.driver_internal_info);
+    let disable_ramdisk = internal.get("cleaning_disable_ramdisk") == Some(&json!(true));
+    let driver = offered(&task.node, StepKind::Clean);
+    let uuid = &task.node.uuid;
+    for step in internal
+        .get("clean_steps")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = str_of(step, "step");
+        if fake::RESERVED_STEPS.contains(&name) {
+            continue;
+        }
+        let known = driver
+            .iter()
+            .find(|s| s.interface.as_str() == str_of(step, "interface") && s.step == name);
+        match known {
+            None => {
+                return Err(format!(
+                    "Cannot clean node {uuid}: node does not support this clean step: {}",
+                    py_repr(step)
+                ))
+            }
+            Some(k) if disable_ramdisk && k.ramdisk => {
+                return Err(format!(
+                    "Cannot clean node {uuid}: clean step {} requires booting a ramdisk",
+                    py_repr(step)
+                ))
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
+}
+
+/// A step failed: the flow's failure state with Ironic's `last_error`; a
+/// failed service step also puts the node in maintenance.
+async fn fail_flow(runner: &Runner, task: &mut NodeTask, flow: Flow, why: String) -> Result<()> {
+    let current = Value::Object(flow.current(task));
+    let message = match flow {
+        Flow::Clean if current.as_object().is_some_and(Map::is_empty) => why,
+        Flow::Clean | Flow::Service => format!(
+            "Node {} failed step {}: {why}",
+            task.node.uuid,
+            py_repr(&current)
+        ),
+        Flow::Deploy => format!("Deploy step {} failed: {why}.", step_id(&current)),
+    };
+    let mut write = flow.step_write(None);
+    if flow == Flow::Service && !current.as_object().is_some_and(Map::is_empty) {
+        write.maintenance_fault = Some((message.clone(), "service failure".into()));
+    }
+    save(runner, task, write).await?;
+    task.record_failure(&message).await;
+    let also = Also {
+        last_error: Some(Some(message)),
+        ..Default::default()
+    };
+    task.process_event(Event::Fail, also).await?;
+    Ok(())
+}
+
+/// The last step finished: the flow's stable state, step bookkeeping wiped.
+async fn end_flow(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
+    let mut internal = object(&task.node.driver_internal_info);
+    internal.insert(flow.steps_key(), Value::Null);
+    internal.remove(&flow.index_key());
+    internal.remove("user_deploy_steps");
+    internal.remove("cleaning_disable_ramdisk");
+    let mut write = flow.step_write(None);
+    write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
+    save(runner, task, write).await?;
+    match flow {
+        Flow::Clean if task.target() == Some(S::Manageable) => {
+            task.process_event(Event::Manage, Also::default()).await?;
+        }
+        Flow::Deploy => {
+            task.process_event(Event::Done, power("power on")).await?;
+        }
+        Flow::Clean | Flow::Service => {
+            task.process_event(Event::Done, Also::default()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ironic's `last_error` after an abort, naming the step it met.
+fn aborted_message(flow: Flow, current: &Map<String, Value>) -> String {
+    let mut msg = format!("By request, the {} operation was aborted", flow.name());
+    if !current.is_empty() {
+        msg.push_str(&format!(
+            " during or after the completion of step \"{}\"",
+            step_id(&Value::Object(current.clone()))
+        ));
+    }
+    msg
+}
+
+/// A step flagged `abort_after` finished: the flow fails as aborted.
+async fn abort_after_step(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
+    let msg = aborted_message(flow, &flow.current(task));
+    wipe_flow(runner, task, flow).await?;
+    task.record_failure(&msg).await;
+    let also = Also {
+        last_error: Some(Some(msg)),
+        ..Default::default()
+    };
+    task.process_event(Event::Fail, also).await?;
+    Ok(())
+}
+
+/// Clears the current step and the flow's step list.
+async fn wipe_flow(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
+    let mut internal = object(&task.node.driver_internal_info);
+    internal.insert(flow.steps_key(), Value::Null);
+    internal.remove(&flow.index_key());
+    let mut write = flow.step_write(None);
+    write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
+    save(runner, task, write).await
+}
+
+/// `abort`, as Ironic's `_do_abort`: a step that is not abortable is only
+/// flagged to abort once it completes; otherwise the flow stops now.
+async fn abort(runner: &Runner, task: &mut NodeTask) -> Result<()> {
+    let state = task.state()?;
+    let waiting_or_held = matches!(
+        state,
+        S::CleanWait
+            | S::CleanHold
+            | S::DeployWait
+            | S::DeployHold
+            | S::ServiceWait
+            | S::ServiceHold
+    );
+    if let Some(flow) = Flow::of(state).filter(|_| waiting_or_held) {
+        let mut current = flow.current(task);
+        let abortable = current.get("abortable") == Some(&json!(true));
+        if !current.is_empty() && !abortable && state != S::DeployHold {
+            current.insert("abort_after".into(), json!(true));
+            let step = Value::Object(current);
+            save(runner, task, flow.step_write(Some(&step))).await?;
+            tracing::info!(node = %task.node.uuid, step = %step_id(&step), "step is not abortable; aborting after it");
+            return Ok(());
+        }
+        let msg = aborted_message(flow, &current);
+        wipe_flow(runner, task, flow).await?;
+        let also = Also {
+            last_error: Some(Some(msg)),
+            ..Default::default()
+        };
+        if flow == Flow::Service {
+            task.process_event(Event::Fail, Also::default()).await?;
+        }
+        task.process_event(Event::Abort, also).await?;
+        return Ok(());
+    }
+    if state == S::ServiceFailed && task.node.maintenance {
+        return Err(Error::InvalidState(format!(
+            "Can not abort service on node \"{}\" while it is in maintenance mode. Please remove the node from maintenance prior to issuing the request to abort the service operation.",
+            task.node.uuid
+        )));
+    }
+    task.process_event(Event::Abort, Also::default()).await?;
+    Ok(())
+}
+
+/// `unhold`: the held flow goes back to waiting; like the agent's next
+/// heartbeat, a callback then continues with the step after the hold.
+async fn unhold(runner: &Runner, task: &mut NodeTask) -> Result<()> {
+    let state = task.state()?;
+    task.process_event(Event::Unhold, Also::default()).await?;
+    if let Some(flow) = Flow::of(state) {
+        resume_later(runner, &task.node.uuid, flow, FAKE_STEP);
+    }
+    Ok(())
+}
+
+/// The fake callback: after `delay`, takes the node again and, if it still
+/// waits in this flow, resumes with the next step.
+fn resume_later(runner: &Runner, uuid: &str, flow: Flow, delay: Duration) {
+    let (r, uuid, node) = (runner.clone(), uuid.to_string(), uuid.to_string());
+    let spawned = runner.tracker.spawn(async move {
+        tokio::time::sleep(delay).await;
+        let mut tries = 0;
+        let mut task = loop {
+            match NodeTask::acquire(&r.datastore, &r.host, &uuid).await {
+                Ok(t) => break t,
+                Err(Error::NodeLocked { .. }) if tries < LOCK_RETRIES => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    tracing::warn!(node = %uuid, error = %e, "could not resume the node");
+                    return;
+                }
+            }
+        };
+        if task.state().ok() != Some(flow.waiting()) {
+            task.release().await;
+            return;
+        }
+        if flow.current(&task).get("abort_after") == Some(&json!(true)) {
+            if let Err(e) = abort_after_step(&r, &mut task, flow).await {
+                tracing::error!(node = %uuid, error = %e, "abort after step failed");
+            }
+            task.release().await;
+            return;
+        }
+        if let Err(e) = task.process_event(Event::Resume, Also::default()).await {
+            tracing::error!(node = %uuid, error = %e, "could not resume the node");
+            task.release().await;
+            return;
+        }
+        run_steps(&r, task, flow).await;
+    });
+    if !spawned {
+        tracing::warn!(node = %node, "conductor is stopping; the node stays waiting");
+    }
+}
+
+/// The other flows: each transient state moves on after a fake step.
+async fn finish_in_background(mut task: NodeTask) {
+    let uuid = task.node.uuid.clone();
+    if let Err(e) = finish(&mut task).await {
+        tracing::error!(node = %uuid, error = %e, "provisioning failed");
+        task.record_failure(&e.to_string()).await;
+        let also = Also {
+            last_error: Some(Some(e.to_string())),
+            ..Default::default()
+        };
+        let _ = task.process_event(Event::Fail, also).await;
+    }
+    task.release().await;
 }
 
 /// Drives a node from a transient state to where the action ends.
 async fn finish(task: &mut NodeTask) -> Result<()> {
     loop {
         tokio::time::sleep(FAKE_STEP).await;
-        let state = task.state()?;
-        let next = match state {
+        let next = match task.state()? {
             S::Verifying => task.process_event(Event::Done, power("power off")).await?,
-            S::Cleaning if task.target() == Some(S::Manageable) => {
-                task.process_event(Event::Manage, Also::default()).await?
-            }
             S::Cleaning => task.process_event(Event::Done, Also::default()).await?,
             S::Inspecting => {
                 let also = Also {
@@ -109,9 +723,9 @@ async fn finish(task: &mut NodeTask) -> Result<()> {
                 };
                 task.process_event(Event::Done, also).await?
             }
-            S::Adopting | S::Unrescuing => task.process_event(Event::Done, Also::default()).await?,
-            S::Rescuing => task.process_event(Event::Done, Also::default()).await?,
-            S::Deploying => task.process_event(Event::Done, power("power on")).await?,
+            S::Adopting | S::Unrescuing | S::Rescuing => {
+                task.process_event(Event::Done, Also::default()).await?
+            }
             S::Deleting => {
                 let mut also = power("power off");
                 also.clear_instance = true;
@@ -119,60 +733,39 @@ async fn finish(task: &mut NodeTask) -> Result<()> {
             }
             _ => return Ok(()),
         };
-        if !matches!(
-            next,
-            S::Cleaning
-                | S::Deploying
-                | S::Deleting
-                | S::Verifying
-                | S::Inspecting
-                | S::Adopting
-                | S::Rescuing
-                | S::Unrescuing
-        ) {
+        if crate::states::is_stable(next) {
             return Ok(());
         }
     }
-}
-
-/// The clean steps fake-hardware's interfaces offer (Ironic's fake BIOS,
-/// RAID and firmware interfaces declare these).
-const FAKE_CLEAN_STEPS: &[(&str, &str)] = &[
-    ("bios", "apply_configuration"),
-    ("bios", "factory_reset"),
-    ("raid", "create_configuration"),
-    ("raid", "delete_configuration"),
-    ("firmware", "update"),
-];
-
-/// A manual clean may only ask for steps the node's interfaces have.
-fn check_fake_clean_steps(node: &str, steps: &serde_json::Value) -> Result<()> {
-    for step in steps.as_array().into_iter().flatten() {
-        let iface = step
-            .get("interface")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("");
-        let name = step
-            .get("step")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("");
-        if !FAKE_CLEAN_STEPS.contains(&(iface, name)) {
-            return Err(crate::error::Error::InvalidParameter(format!(
-                "Node {node} has no clean step \"{name}\" on its {iface} interface; fake-hardware offers: {}",
-                FAKE_CLEAN_STEPS
-                    .iter()
-                    .map(|(i, s)| format!("{i}.{s}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-    }
-    Ok(())
 }
 
 fn power(state: &str) -> Also {
     Also {
         power_state: Some(Some(state.to_string())),
         ..Default::default()
+    }
+}
+
+/// A JSON-object column as a map; anything else is empty.
+fn object(column: &Option<String>) -> Map<String, Value> {
+    column
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_accept_digit_strings() {
+        assert_eq!(priority_of(&json!({"priority": "50"})), 50);
+        assert_eq!(priority_of(&json!({"priority": 7})), 7);
+        assert_eq!(priority_of(&json!({})), 0);
     }
 }

@@ -30,6 +30,22 @@ pub struct Also {
 }
 
 impl NodeTask {
+    /// Records a failure in the node's history (ERROR, typed by the state
+    /// it failed in) before the caller moves the node to its failure state.
+    pub async fn record_failure(&self, message: &str) {
+        let kind = super::history::failure_event_type(&self.node.provision_state);
+        super::history::node_history_record(
+            &self.datastore,
+            &self.host,
+            &self.node,
+            kind,
+            message,
+            true,
+            None,
+        )
+        .await;
+    }
+
     pub async fn acquire(datastore: &DataStore, host: &str, uuid: &str) -> Result<NodeTask> {
         let (u, h) = (uuid.to_string(), host.to_string());
         let node = datastore.run(move |c| node_reserve(c, &u, &h)).await?;

@@ -10,6 +10,7 @@
 //! `driver_info` keys and Ironic's target RAID schema.
 
 pub mod fake;
+pub mod fake_steps;
 pub mod hardware;
 pub mod interface;
 pub mod properties;

@@ -5,16 +5,18 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
+use super::field_table::strict_bool;
 use super::views::timestamp;
 use crate::api::links::base_url;
 use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
+use crate::api::patch::python_repr;
 use crate::api::ApiState;
 use crate::auth::policy::owner_target;
 use crate::db::datastore::node::{node_get, NodeRow};
 use crate::error::{Error, Result};
 use crate::rpc::Target;
-use crate::states::{next, PowerState, ProvisionState, Verb, POWER_TARGETS};
+use crate::states::{next, PowerState, ProvisionState, Verb, POWER_TARGETS, UNSTABLE_STATES};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/nodes/{ident}/states", web::get().to(show))
@@ -22,7 +24,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/v1/nodes/{ident}/states/provision",
             web::put().to(provision),
         )
-        .route("/v1/nodes/{ident}/states/power", web::put().to(power));
+        .route("/v1/nodes/{ident}/states/power", web::put().to(power))
+        .route(
+            "/v1/nodes/{ident}/states/boot_mode",
+            web::put().to(boot_mode),
+        )
+        .route(
+            "/v1/nodes/{ident}/states/secure_boot",
+            web::put().to(secure_boot),
+        );
 }
 
 /// Loads the node and checks `rule` on it; hidden nodes are 404.
@@ -70,8 +80,15 @@ async fn show(
         doc["raid_config"] = super::views::json_object(&row.raid_config);
         doc["target_raid_config"] = super::views::json_object(&row.target_raid_config);
     }
+    if v.at_least(BOOT_MODE_FIELDS) {
+        doc["boot_mode"] = json!(row.boot_mode);
+        doc["secure_boot"] = json!(row.secure_boot);
+    }
     Ok(HttpResponse::Ok().json(doc))
 }
+
+/// `boot_mode` and `secure_boot` joined the states document with 1.75.
+const BOOT_MODE_FIELDS: Version = Version::new(1, 75);
 
 fn not_acceptable() -> Error {
     Error::NotAcceptable("Request not acceptable.".into())
@@ -97,23 +114,19 @@ async fn provision(
     body: web::Json<Value>,
 ) -> Result<HttpResponse> {
     let ident = path.into_inner();
+    let args = ProvisionBody::parse(&body)?;
     let row = node_for(&state, &req, &ident, "baremetal:node:set_provision_state").await?;
     let v = version_of(&req);
-    let raw = body
-        .get("target")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            Error::InvalidParameter(
-                "Schema error for provision: 'target' is a required property".into(),
-            )
-        })?
-        .to_string();
+    let raw = args.target.clone();
     let not_actionable = |row: &NodeRow| {
         match &row.reservation {
-        Some(host) => Error::NodeLocked { node: row.uuid.clone(), host: host.clone() },
+        Some(host) => Error::NodeLocked {
+            node: row.uuid.clone(),
+            host: host.clone(),
+        },
         None => Error::InvalidParameter(format!(
-            "The requested action \"{raw}\" can not be performed on node \"{ident}\" while it is in state \"{}\".",
-            row.provision_state
+            "The requested action \"{raw}\" can not be performed on node \"{}\" while it is in state \"{}\".",
+            row.uuid, row.provision_state
         )),
     }
     };
@@ -125,10 +138,11 @@ async fn provision(
     if !v.at_least(Version::new(major, minor)) {
         return Err(not_acceptable());
     }
-    let extras = check_provision_body(&body, verb, v)?;
+    step_policies(&state, &req, &row, &args)?;
     if row.maintenance && verb.refused_in_maintenance() {
         return Err(Error::InvalidParameter(format!(
-            "The requested action \"{raw}\" can not be performed on node \"{ident}\" while it is in maintenance mode."
+            "The provisioning operation can't be performed on node {} because it's in maintenance mode.",
+            row.uuid
         )));
     }
     if row.protected && matches!(verb, Verb::Rebuild | Verb::Deleted | Verb::Undeploy) {
@@ -151,11 +165,7 @@ async fn provision(
     if next(current, verb.event()).is_none() {
         return Err(not_actionable(&row));
     }
-    if let Some((major, minor)) = verb.min_version_after_state_check(current) {
-        if !v.at_least(Version::new(major, minor)) {
-            return Err(not_acceptable());
-        }
-    }
+    check_provision_body(&args, verb, current, v)?;
     let host = conductor_for(&state, &row).await?;
     state
         .rpc
@@ -163,153 +173,537 @@ async fn provision(
             &Target::Conductor(host),
             &context_of(&req),
             "do_provisioning_action",
-            json!({"uuid": row.uuid, "target": verb.as_str(), "clean_steps": extras.clean_steps}),
+            json!({
+                "uuid": row.uuid,
+                "target": verb.as_str(),
+                "configdrive": args.configdrive,
+                "clean_steps": args.clean_steps,
+                "deploy_steps": args.deploy_steps,
+                "service_steps": args.service_steps,
+                "disable_ramdisk": args.disable_ramdisk,
+            }),
             state.rpc_timeout(),
         )
         .await?;
     Ok(accepted(&state, &req, &ident))
 }
 
-/// What a provision request carries besides its target.
-struct ProvisionExtras {
+/// The body of `PUT …/states/provision`, with Ironic's argument types
+/// checked (before the node is even looked up, as its decorators do).
+struct ProvisionBody {
+    target: String,
+    configdrive: Option<Value>,
     clean_steps: Option<Value>,
+    deploy_steps: Option<Value>,
+    service_steps: Option<Value>,
+    rescue_password: Option<String>,
+    disable_ramdisk: Option<bool>,
+    runbook: Option<String>,
 }
 
-/// Body keys of `PUT …/states/provision` and the version that allows each.
-const PROVISION_KEYS: &[(&str, Version)] = &[
-    ("target", Version::new(1, 1)),
-    ("configdrive", Version::new(1, 1)),
-    ("clean_steps", Version::new(1, 15)),
-    ("rescue_password", Version::new(1, 38)),
-    ("deploy_steps", Version::new(1, 69)),
-    ("disable_ramdisk", Version::new(1, 70)),
-    ("service_steps", Version::new(1, 87)),
-    ("runbook", Version::new(1, 92)),
+/// Body keys of `PUT …/states/provision`; `runbook` needs 1.92.
+const PROVISION_KEYS: &[&str] = &[
+    "target",
+    "configdrive",
+    "clean_steps",
+    "deploy_steps",
+    "rescue_password",
+    "disable_ramdisk",
+    "service_steps",
+    "runbook",
 ];
 
-/// A config drive given as a JSON object came with 1.56; on rebuild, 1.35.
-const CONFIGDRIVE_DICT: Version = Version::new(1, 56);
+/// Named minimums of the provision body's checks.
 const REBUILD_CONFIGDRIVE: Version = Version::new(1, 35);
+const CONFIGDRIVE_DICT: Version = Version::new(1, 56);
+const CONFIGDRIVE_VENDOR_DATA: Version = Version::new(1, 59);
+const DEPLOY_STEPS: Version = Version::new(1, 69);
+const CLEAN_DISABLE_RAMDISK: Version = Version::new(1, 70);
+const RUNBOOKS: Version = Version::new(1, 92);
+const SERVICE_DISABLE_RAMDISK: Version = Version::new(1, 108);
 
-/// Ironic's checks of the provision body, before anything is sent.
-fn check_provision_body(body: &Value, verb: Verb, v: Version) -> Result<ProvisionExtras> {
-    let Value::Object(map) = body else {
-        return Err(Error::InvalidParameter(
-            "Invalid provision request: body must be an object".into(),
-        ));
-    };
-    let mut unexpected = Vec::new();
-    for key in map.keys() {
-        match PROVISION_KEYS.iter().find(|(k, _)| k == key) {
-            None => unexpected.push(key.as_str()),
-            Some((_, since)) if !v.at_least(*since) => return Err(not_acceptable()),
-            Some(_) => {}
-        }
-    }
-    if !unexpected.is_empty() {
-        return Err(Error::InvalidParameter(format!(
-            "Unexpected arguments: {}",
-            unexpected.join(", ")
-        )));
-    }
-    let present = |k: &str| map.get(k).is_some_and(|x| !x.is_null());
-    if let Some(cd) = map.get("configdrive").filter(|x| !x.is_null()) {
-        if !matches!(verb, Verb::Active | Verb::Rebuild | Verb::Deploy) {
+impl ProvisionBody {
+    fn parse(body: &Value) -> Result<ProvisionBody> {
+        let Value::Object(map) = body else {
             return Err(Error::InvalidParameter(
-                "Adding a config drive is only supported when setting provision state to active or rebuild"
-                    .into(),
-            ));
-        }
-        match cd {
-            Value::String(_) => {}
-            Value::Object(_) if v.at_least(CONFIGDRIVE_DICT) => {}
-            Value::Object(_) => return Err(not_acceptable()),
-            _ => {
-                return Err(Error::InvalidParameter(
-                    "Invalid configdrive: expected a string or an object".into(),
-                ))
-            }
-        }
-        if verb == Verb::Rebuild && !v.at_least(REBUILD_CONFIGDRIVE) {
-            return Err(not_acceptable());
-        }
-    }
-    if verb == Verb::Rescue {
-        let ok = map
-            .get("rescue_password")
-            .and_then(Value::as_str)
-            .is_some_and(|p| !p.trim().is_empty());
-        if !ok {
-            return Err(Error::InvalidParameter(
-                "A non-empty \"rescue_password\" is required when setting target provision state to rescue"
-                    .into(),
-            ));
-        }
-    } else if present("rescue_password") {
-        return Err(Error::InvalidParameter(
-            "\"rescue_password\" is only valid when setting target provision state to rescue"
-                .into(),
-        ));
-    }
-    let clean_steps = map.get("clean_steps").filter(|x| !x.is_null()).cloned();
-    if verb == Verb::Clean {
-        let Some(steps) = &clean_steps else {
-            return Err(Error::InvalidParameter(
-                "\"clean_steps\" is required when setting target provision state to clean".into(),
+                "Missing mandatory parameter: target".into(),
             ));
         };
-        check_steps("clean", steps)?;
-    } else if clean_steps.is_some() {
-        return Err(Error::InvalidParameter(
-            "\"clean_steps\" is only valid when setting target provision state to clean".into(),
-        ));
-    }
-    Ok(ProvisionExtras { clean_steps })
-}
-
-/// Each step: `{"interface": <kind>, "step": <name>[, "args": {…}]}`.
-fn check_steps(kind: &str, steps: &Value) -> Result<()> {
-    let bad = |why: String| Error::InvalidParameter(format!("Invalid {kind}_steps: {why}"));
-    let Value::Array(list) = steps else {
-        return Err(bad("expected a list of steps".into()));
-    };
-    if list.is_empty() {
-        return Err(Error::InvalidParameter(format!(
-            "\"{kind}_steps\" is required when setting target provision state to {kind}"
-        )));
-    }
-    for step in list {
-        let Value::Object(m) = step else {
-            return Err(bad(format!("{step} is not an object")));
-        };
-        for key in m.keys() {
-            if !["interface", "step", "args"].contains(&key.as_str()) {
-                return Err(bad(format!(
-                    "Additional properties are not allowed ('{key}' was unexpected)"
-                )));
-            }
-        }
-        let iface = m
-            .get("interface")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if crate::drivers::InterfaceKind::ALL
-            .iter()
-            .all(|k| k.as_str() != iface)
-        {
-            return Err(bad(format!(
-                "'interface' must be one of the driver interfaces, not {:?}",
-                iface
+        let mut unexpected: Vec<&str> = map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !PROVISION_KEYS.contains(k))
+            .collect();
+        if !unexpected.is_empty() {
+            unexpected.sort_unstable();
+            return Err(Error::InvalidParameter(format!(
+                "Unexpected arguments: {}",
+                unexpected.join(", ")
             )));
         }
-        if !m.get("step").is_some_and(Value::is_string) {
-            return Err(bad("'step' is a required string".into()));
-        }
-        if m.get("args").is_some_and(|a| !a.is_object()) {
-            return Err(bad("'args' must be an object".into()));
+        let get = |k: &str| map.get(k).filter(|v| !v.is_null()).cloned();
+        let string = |k: &str| -> Result<Option<String>> {
+            match get(k) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(other) => Err(Error::InvalidParameter(format!(
+                    "Expected a string for {k}: {}",
+                    python_repr(&other)
+                ))),
+            }
+        };
+        let list = |k: &str| -> Result<Option<Value>> {
+            match get(k) {
+                Some(v) if !v.is_array() => Err(Error::InvalidParameter(format!(
+                    "Expected types <class 'NoneType'>, <class 'list'> for {k}: {}",
+                    python_repr(&v)
+                ))),
+                other => Ok(other),
+            }
+        };
+        let target = string("target")?
+            .ok_or_else(|| Error::InvalidParameter("Missing mandatory parameter: target".into()))?;
+        let configdrive = match get("configdrive") {
+            Some(v) if !(v.is_object() || v.is_string()) => {
+                return Err(Error::InvalidParameter(format!(
+                    "Expected types <class 'NoneType'>, <class 'dict'>, <class 'str'> for configdrive: {}",
+                    python_repr(&v)
+                )))
+            }
+            other => other,
+        };
+        let disable_ramdisk = match map.get("disable_ramdisk") {
+            None => None,
+            Some(v) => bool_value(v)?,
+        };
+        Ok(ProvisionBody {
+            target,
+            configdrive,
+            clean_steps: list("clean_steps")?,
+            deploy_steps: list("deploy_steps")?,
+            service_steps: list("service_steps")?,
+            rescue_password: string("rescue_password")?,
+            disable_ramdisk,
+            runbook: string("runbook")?,
+        })
+    }
+}
+
+/// Ironic's `args.boolean` on `disable_ramdisk`.
+fn bool_value(v: &Value) -> Result<Option<bool>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::String(s) => strict_bool("disable_ramdisk", s).map(Some),
+        other => strict_bool("disable_ramdisk", &other.to_string()).map(Some),
+    }
+}
+
+fn non_empty(v: &Option<Value>) -> bool {
+    v.as_ref()
+        .and_then(Value::as_array)
+        .is_some_and(|l| !l.is_empty())
+}
+
+/// Arbitrary clean and service steps need their own rules too.
+fn step_policies(
+    state: &ApiState,
+    req: &HttpRequest,
+    row: &NodeRow,
+    args: &ProvisionBody,
+) -> Result<()> {
+    let creds = context_of(req).policy_credentials();
+    let target = owner_target("node", &creds, row.owner.as_deref(), row.lessee.as_deref());
+    for (present, rule) in [
+        (
+            non_empty(&args.clean_steps),
+            "baremetal:node:set_provision_state:clean_steps",
+        ),
+        (
+            non_empty(&args.service_steps),
+            "baremetal:node:set_provision_state:service_steps",
+        ),
+    ] {
+        if present && args.runbook.is_none() && !state.policy.check(rule, &target, &creds) {
+            return Err(Error::Forbidden(format!(
+                "Access was denied to the following resource: {rule}"
+            )));
         }
     }
     Ok(())
+}
+
+/// Ironic's checks of the provision body after the state check, in its
+/// order (`NodeStatesController.provision` and `_do_provision_action`).
+fn check_provision_body(
+    args: &ProvisionBody,
+    verb: Verb,
+    current: ProvisionState,
+    v: Version,
+) -> Result<()> {
+    let bad = |m: &str| Err(Error::InvalidParameter(m.to_string()));
+    if let Some(cd) = &args.configdrive {
+        check_configdrive(cd, verb, v)?;
+    }
+    if args.runbook.is_some() && !v.at_least(RUNBOOKS) {
+        return Err(not_acceptable());
+    }
+    if args.disable_ramdisk.is_some() {
+        match verb {
+            Verb::Clean if !v.at_least(CLEAN_DISABLE_RAMDISK) => return Err(ramdisk_too_new()),
+            Verb::Service if !v.at_least(SERVICE_DISABLE_RAMDISK) => return Err(ramdisk_too_new()),
+            Verb::Clean | Verb::Service => {}
+            _ => return bad("disable_ramdisk is supported only with manual cleaning or servicing"),
+        }
+    }
+    if non_empty(&args.clean_steps) && verb != Verb::Clean {
+        return bad("\"clean_steps\" is only valid when setting target provision state to clean");
+    }
+    if non_empty(&args.deploy_steps) {
+        if !v.at_least(DEPLOY_STEPS) {
+            return Err(Error::NotAcceptable(format!(
+                "Request not acceptable. The minimal required API version should be {DEPLOY_STEPS}"
+            )));
+        }
+        if !matches!(verb, Verb::Active | Verb::Rebuild) {
+            return bad(
+                "\"deploy_steps\" is only valid when setting target provision state to active or rebuild",
+            );
+        }
+    }
+    if args.rescue_password.is_some() && verb != Verb::Rescue {
+        return bad(
+            "\"rescue_password\" is only valid when setting target provision state to rescue",
+        );
+    }
+    let late_minimum = |verb: Verb| match verb.min_version_after_state_check(current) {
+        Some((major, minor)) if !v.at_least(Version::new(major, minor)) => Err(not_acceptable()),
+        _ => Ok(()),
+    };
+    if matches!(verb, Verb::Abort | Verb::Unhold) {
+        late_minimum(verb)?;
+    }
+    if non_empty(&args.service_steps) && verb != Verb::Service {
+        return bad(
+            "\"service_steps\" is only valid when setting target provision state to service",
+        );
+    }
+    if verb == Verb::Service {
+        late_minimum(verb)?;
+    }
+    match verb {
+        Verb::Active | Verb::Rebuild | Verb::Deploy if non_empty(&args.deploy_steps) => {
+            check_steps("deploy", args.deploy_steps.as_ref(), &DEPLOY_STEP_KEYS)
+        }
+        Verb::Rescue => {
+            if args
+                .rescue_password
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty())
+            {
+                Ok(())
+            } else {
+                bad("A non-empty \"rescue_password\" is required when setting target provision state to rescue")
+            }
+        }
+        Verb::Clean => check_steps("clean", args.clean_steps.as_ref(), &STEP_KEYS),
+        Verb::Service => check_steps("service", args.service_steps.as_ref(), &STEP_KEYS),
+        _ => Ok(()),
+    }
+}
+
+fn ramdisk_too_new() -> Error {
+    Error::NotAcceptable("disable_ramdisk is not acceptable in this API version".into())
+}
+
+/// Characters of a base64 config drive (whitespace allowed).
+fn is_base64ish(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+/=\n\r\t ".contains(c))
+}
+
+/// `check_allow_configdrive`: targets, schema, and the versions that
+/// allowed a JSON object (1.56) and its `vendor_data` (1.59), all 400.
+fn check_configdrive(cd: &Value, verb: Verb, v: Version) -> Result<()> {
+    let empty = match cd {
+        Value::String(s) => s.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    if empty {
+        return Ok(());
+    }
+    let allowed = if v.at_least(REBUILD_CONFIGDRIVE) {
+        "active, rebuild"
+    } else {
+        "active"
+    };
+    let ok_target = verb == Verb::Active || (verb == Verb::Rebuild && allowed.contains("rebuild"));
+    if !ok_target {
+        return Err(Error::InvalidParameter(format!(
+            "Adding a config drive is only supported when setting provision state to {allowed}"
+        )));
+    }
+    let invalid =
+        |why: String| Error::InvalidParameter(format!("Invalid configdrive format: {why}"));
+    match cd {
+        Value::Object(map) => {
+            for (key, value) in map {
+                let fits = match key.as_str() {
+                    "meta_data" | "network_data" | "vendor_data" => value.is_object(),
+                    "user_data" => !(value.is_number() || value.is_boolean()),
+                    _ => {
+                        return Err(invalid(format!(
+                            "Additional properties are not allowed ('{key}' was unexpected)"
+                        )))
+                    }
+                };
+                if !fits {
+                    let wanted = if key == "user_data" {
+                        "'object', 'array', 'string', 'null'"
+                    } else {
+                        "'object'"
+                    };
+                    return Err(invalid(format!(
+                        "{} is not of type {wanted}",
+                        python_repr(value)
+                    )));
+                }
+            }
+            if !v.at_least(CONFIGDRIVE_DICT) {
+                return Err(Error::InvalidParameter(format!(
+                    "Providing a JSON object for configdrive is only supported starting with API version {CONFIGDRIVE_DICT}"
+                )));
+            }
+            if map.contains_key("vendor_data") && !v.at_least(CONFIGDRIVE_VENDOR_DATA) {
+                return Err(Error::InvalidParameter(format!(
+                    "Providing vendor_data in configdrive is only supported starting with API version {CONFIGDRIVE_VENDOR_DATA}"
+                )));
+            }
+            Ok(())
+        }
+        Value::String(s) if s.contains("://") || is_base64ish(s) => Ok(()),
+        _ => Err(invalid(
+            "it is neither a JSON, nor a URL, nor a base64 string".into(),
+        )),
+    }
+}
+
+/// The keys of a clean or service step and whether each is required.
+const STEP_KEYS: [(&str, bool); 6] = [
+    ("interface", true),
+    ("step", true),
+    ("args", false),
+    ("order", false),
+    ("execute_on_child_nodes", false),
+    ("limit_child_node_execution", false),
+];
+
+/// The keys of a deploy step (all required).
+const DEPLOY_STEP_KEYS: [(&str, bool); 4] = [
+    ("args", true),
+    ("interface", true),
+    ("priority", true),
+    ("step", true),
+];
+
+/// The interfaces steps may name (Ironic's step interface priorities).
+const STEP_INTERFACES: &[&str] = &[
+    "vendor",
+    "power",
+    "management",
+    "firmware",
+    "deploy",
+    "bios",
+    "raid",
+];
+
+/// Ironic's step schemas; the message is jsonschema's first line.
+fn check_steps(kind: &str, steps: Option<&Value>, keys: &[(&str, bool)]) -> Result<()> {
+    let list = steps.and_then(Value::as_array).filter(|l| !l.is_empty());
+    let Some(list) = list else {
+        return Err(Error::InvalidParameter(format!(
+            "\"{kind}_steps\" is required when setting target provision state to {kind}"
+        )));
+    };
+    let bad = |why: String| Error::InvalidParameter(format!("Invalid {kind}_steps: {why}"));
+    for step in list {
+        let Value::Object(m) = step else {
+            return Err(bad(format!(
+                "{} is not of type 'object'",
+                python_repr(step)
+            )));
+        };
+        for (key, required) in keys {
+            if *required && !m.contains_key(*key) {
+                return Err(bad(format!("'{key}' is a required property")));
+            }
+        }
+        for (key, value) in m {
+            let problem = match key.as_str() {
+                _ if !keys.iter().any(|(k, _)| k == key) => {
+                    return Err(bad(format!(
+                        "Additional properties are not allowed ('{key}' was unexpected)"
+                    )))
+                }
+                "interface" if !value.as_str().is_some_and(|i| STEP_INTERFACES.contains(&i)) => {
+                    format!(
+                        "{} is not one of ['{}']",
+                        python_repr(value),
+                        STEP_INTERFACES.join("', '")
+                    )
+                }
+                "step" if !value.as_str().is_some_and(|s| !s.is_empty()) => match value {
+                    Value::String(_) => format!("{} is too short", python_repr(value)),
+                    _ => format!("{} is not of type 'string'", python_repr(value)),
+                },
+                "args" if !value.is_object() => {
+                    format!("{} is not of type 'object'", python_repr(value))
+                }
+                "priority" | "order" if !is_step_number(value) => match value {
+                    Value::String(_) => format!("{} does not match '^[0-9]+$'", python_repr(value)),
+                    _ => format!(
+                        "{} is not valid under any of the given schemas",
+                        python_repr(value)
+                    ),
+                },
+                "execute_on_child_nodes" if !value.is_boolean() => {
+                    format!("{} is not of type 'boolean'", python_repr(value))
+                }
+                "limit_child_node_execution" if !value.is_array() => {
+                    format!("{} is not of type 'array'", python_repr(value))
+                }
+                _ => continue,
+            };
+            return Err(bad(problem));
+        }
+    }
+    Ok(())
+}
+
+/// `priority`/`order`: an integer ≥ 0 or a string of digits.
+fn is_step_number(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.as_u64().is_some(),
+        Value::String(s) => !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+/// `PUT …/states/boot_mode` and `…/states/secure_boot` came with 1.76.
+const CHANGE_BOOT_MODE: Version = Version::new(1, 76);
+const BOOT_MODES: &[&str] = &["bios", "uefi"];
+
+async fn boot_mode(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let target = boot_target(&body)?;
+    let ident = path.into_inner();
+    let row = node_for(&state, &req, &ident, "baremetal:node:set_boot_mode").await?;
+    let target = match target {
+        Value::String(s) => s,
+        other => python_repr(&other),
+    };
+    if !BOOT_MODES.contains(&target.as_str()) {
+        return Err(Error::InvalidParameter(format!(
+            "Invalid boot mode {target} requested for node. Allowed boot modes are: {}",
+            BOOT_MODES.join(", ")
+        )));
+    }
+    boot_change(
+        &state,
+        &req,
+        &ident,
+        &row,
+        "change_node_boot_mode",
+        json!(target),
+    )
+    .await
+}
+
+async fn secure_boot(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse> {
+    let target = match boot_target(&body)? {
+        Value::Bool(b) => b,
+        Value::String(s) => strict_bool("target", &s)?,
+        other => strict_bool("target", &python_repr(&other))?,
+    };
+    let ident = path.into_inner();
+    let row = node_for(&state, &req, &ident, "baremetal:node:set_secure_boot").await?;
+    boot_change(
+        &state,
+        &req,
+        &ident,
+        &row,
+        "change_node_secure_boot",
+        json!(target),
+    )
+    .await
+}
+
+/// The `target` of a boot-mode or secure-boot body (the only key).
+fn boot_target(body: &Value) -> Result<Value> {
+    let map = body.as_object().cloned().unwrap_or_default();
+    let mut extra: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "target")
+        .collect();
+    if !extra.is_empty() {
+        extra.sort_unstable();
+        return Err(Error::InvalidParameter(format!(
+            "Unexpected arguments: {}",
+            extra.join(", ")
+        )));
+    }
+    map.get("target")
+        .filter(|t| !t.is_null())
+        .cloned()
+        .ok_or_else(|| Error::InvalidParameter("Missing mandatory parameter: target".into()))
+}
+
+/// The version gate (404), the transient-state refusal (409) and the RPC.
+async fn boot_change(
+    state: &ApiState,
+    req: &HttpRequest,
+    ident: &str,
+    row: &NodeRow,
+    method: &str,
+    target: Value,
+) -> Result<HttpResponse> {
+    if !version_of(req).at_least(CHANGE_BOOT_MODE) {
+        return Err(Error::NotFound(format!(
+            "This endpoint is supported starting with the API version {CHANGE_BOOT_MODE}"
+        )));
+    }
+    let transient = UNSTABLE_STATES
+        .iter()
+        .any(|s| s.as_str() == row.provision_state);
+    if transient {
+        return Err(Error::Conflict(format!(
+            "Node is in {} state. Since node is transitioning, the boot mode will not be set as this may interfere with ongoing changes and result in erroneous modification. Try again later.",
+            row.provision_state
+        )));
+    }
+    let host = conductor_for(state, row).await?;
+    state
+        .rpc
+        .call(
+            &Target::Conductor(host),
+            &context_of(req),
+            method,
+            json!({"uuid": row.uuid, "target": target}),
+            state.rpc_timeout(),
+        )
+        .await?;
+    Ok(accepted(state, req, ident))
 }
 
 async fn power(
