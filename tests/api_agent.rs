@@ -35,14 +35,7 @@ where
 
 /// Puts the node where a ramdisk would be running.
 async fn set_state(berth: &TestBerth, uuid: &str, state: &str) {
-    let (u, s) = (uuid.to_string(), state.to_string());
-    db(berth, move |c| {
-        diesel::update(nodes::table.filter(nodes::uuid.eq(u)))
-            .set(nodes::provision_state.eq(s))
-            .execute(c)?;
-        Ok(())
-    })
-    .await;
+    common::set_provision_state(berth, uuid, state).await;
 }
 
 async fn set_reservation(berth: &TestBerth, uuid: &str, host: Option<&str>) {

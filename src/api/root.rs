@@ -39,6 +39,14 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("volume", super::v1::volume::VOLUME),
     ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    (
+        "continue_inspection",
+        super::v1::ramdisk::CONTINUE_INSPECTION,
+    ),
+    (
+        "inspection_rules",
+        super::v1::inspection_rules::INSPECTION_RULES,
+    ),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -5,6 +5,7 @@ pub mod chassis;
 pub mod collection;
 pub mod drivers;
 pub mod field_table;
+pub mod inspection_rules;
 pub mod node_access;
 pub mod node_fields;
 pub mod node_management;
@@ -29,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     bios::routes(cfg);
     chassis::routes(cfg);
     drivers::routes(cfg);
+    inspection_rules::routes(cfg);
     node_management::routes(cfg);
     node_states::routes(cfg);
     nodes::routes(cfg);

@@ -1,7 +1,9 @@
 //! The ramdisk agent's endpoints: `GET /v1/lookup`, `POST /v1/heartbeat/{node}`
 //! (1.22) and `POST /v1/continue_inspection` (1.1 for ironic-inspector
-//! compatibility, else 1.84). Public, as in Ironic: the agent has no
-//! credentials; it proves itself with the one-time token of its lookup.
+//! compatibility, else 1.84), and what inspection stored,
+//! `GET /v1/nodes/{node}/inventory` (1.81). The agent's endpoints are public,
+//! as in Ironic: the agent has no credentials; it proves itself with the
+//! one-time token of its lookup.
 //!
 //! Deliberate difference: below 1.62 Ironic's lookup shows the node's stored
 //! agent token in clear to anyone who knows a MAC; Berth shows `******`.
@@ -23,6 +25,7 @@ use crate::conductor::agent::{
 };
 use crate::db::datastore::node::{node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow};
 use crate::db::datastore::node_agent::node_list_by_port_addresses;
+use crate::db::datastore::node_inventory::node_inventory_get;
 use crate::error::{Error, Result};
 use crate::rpc::Target;
 use crate::states::{ProvisionState, FASTTRACK_LOOKUP_ALLOWED_STATES, LOOKUP_ALLOWED_STATES};
@@ -70,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/lookup", web::get().to(lookup))
         .route("/v1/lookup/", web::get().to(lookup))
         .route("/v1/heartbeat/{node_ident}", web::post().to(heartbeat))
+        .route("/v1/nodes/{node}/inventory", web::get().to(node_inventory))
         .service(
             web::resource(["/v1/continue_inspection", "/v1/continue_inspection/"])
                 .app_data(web::PayloadConfig::new(INSPECTION_BODY_LIMIT))
@@ -109,7 +113,7 @@ fn authorize(state: &ApiState, req: &HttpRequest, rule: &str) -> Result<()> {
 }
 
 /// Query arguments as pairs; anything not in `known` is refused as Ironic does.
-fn query_pairs(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>> {
+pub(super) fn query_pairs(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>> {
     let pairs: Vec<(String, String)> =
         web::Query::<Vec<(String, String)>>::from_query(req.query_string())
             .map_err(|e| Error::InvalidParameter(format!("Invalid query arguments: {e}")))?
@@ -760,6 +764,44 @@ async fn continue_inspection(
         json!({"uuid": node.uuid})
     };
     Ok(HttpResponse::Accepted().json(body))
+}
+
+/// `GET /v1/nodes/{node}/inventory` (1.81): what the agent sent at the last
+/// inspection, `{"inventory": …, "plugin_data": …}`.
+async fn node_inventory(
+    state: web::Data<ApiState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    if !version_of(&req).at_least(NODE_INVENTORY) {
+        return Ok(crate::api::middleware::not_found(req).await);
+    }
+    let node = super::node_access::node_with_rule(
+        &state,
+        &req,
+        &path.into_inner(),
+        "baremetal:node:inventory:get",
+    )
+    .await?;
+    let (id, uuid) = (node.id, node.uuid.clone());
+    let row = state
+        .datastore
+        .run(move |c| node_inventory_get(c, id))
+        .await
+        .map_err(|e| match e {
+            Error::NotFound(_) => Error::NotFound(format!(
+                "Node inventory record for node {uuid} could not be found."
+            )),
+            other => other,
+        })?;
+    let decode = |raw: Option<&str>| {
+        raw.and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .unwrap_or(Value::Null)
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "inventory": decode(Some(&row.inventory_data)),
+        "plugin_data": decode(row.plugin_data.as_deref()),
+    })))
 }
 
 #[cfg(test)]

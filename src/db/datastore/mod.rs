@@ -3,6 +3,7 @@
 pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
+pub mod inspection_rule;
 pub mod node;
 pub mod node_agent;
 pub mod node_inventory;
