@@ -30,6 +30,8 @@
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
 //! - `drivers`: hardware types and their interfaces (Ironic's tables and
 //!   the rules that choose and check a node's interfaces).
+//! - `inspection`: inspection rules (validation, and the pure engine the
+//!   conductor runs on an agent's inventory).
 //! - `states`: Ironic's provision state machine (the one transition table)
 //!   and power states; pure, shared by the API and the conductor.
 //! - `error`: the one error enum; `api::error` maps it to HTTP once.
@@ -51,6 +53,8 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod drivers;
 pub mod error;
+#[cfg(feature = "server")]
+pub mod inspection;
 #[cfg(feature = "server")]
 pub mod rpc;
 pub mod secret;

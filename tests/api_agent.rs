@@ -35,14 +35,7 @@ where
 
 /// Puts the node where a ramdisk would be running.
 async fn set_state(berth: &TestBerth, uuid: &str, state: &str) {
-    let (u, s) = (uuid.to_string(), state.to_string());
-    db(berth, move |c| {
-        diesel::update(nodes::table.filter(nodes::uuid.eq(u)))
-            .set(nodes::provision_state.eq(s))
-            .execute(c)?;
-        Ok(())
-    })
-    .await;
+    common::set_provision_state(berth, uuid, state).await;
 }
 
 async fn set_reservation(berth: &TestBerth, uuid: &str, host: Option<&str>) {
@@ -1078,5 +1071,139 @@ async fn openstack_baremetal_node_show_masks_the_agent_token() {
     assert_eq!(info["agent_secret_token"], "******");
     assert_eq!(info["agent_url"], CALLBACK);
     assert_eq!(info["agent_version"], "13.0.0");
+    berth.stop().await;
+}
+
+/// The agent features after 1.46, each on both sides of its version.
+#[tokio::test(flavor = "multi_thread")]
+async fn agent_features_follow_their_versions_after_1_46() {
+    let berth = TestBerth::start(NOAUTH).await;
+    let http = client();
+    let base = berth.base.clone();
+
+    // 1.62: lookup mints the token once; 1.61 mints none.
+    let node = node_in_state(&http, &berth, MAC, "wait call-back").await;
+    let q = format!("addresses={MAC}");
+    let old: Value = lookup(&http, &base, "1.61", &q).await.json().await.unwrap();
+    assert!(old["config"]["agent_token"].is_null(), "{old}");
+    assert!(stored_internal_info(&berth, &node)
+        .await
+        .get("agent_secret_token")
+        .is_none());
+    let first: Value = lookup(&http, &base, "1.62", &q).await.json().await.unwrap();
+    let token = first["config"]["agent_token"].as_str().unwrap().to_string();
+    assert_eq!(token.len(), 43);
+    assert_eq!(
+        first["node"]["driver_internal_info"]["agent_secret_token"],
+        "******"
+    );
+    let again: Value = lookup(&http, &base, "1.62", &q).await.json().await.unwrap();
+    assert_eq!(again["config"]["agent_token"], "******");
+
+    let hb = |extra: Value| {
+        let mut b =
+            json!({"callback_url": CALLBACK, "agent_token": token, "agent_version": "13.0.0"});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    // 1.68: agent_verify_ca is stored in a file named after the node.
+    let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    expect_fault(
+        heartbeat(
+            &http,
+            &base,
+            &node,
+            "1.67",
+            hb(json!({"agent_verify_ca": pem})),
+        )
+        .await,
+        400,
+        "Field \"agent_verify_ca\" not recognised in this version",
+    )
+    .await;
+    let resp = heartbeat(
+        &http,
+        &base,
+        &node,
+        "1.68",
+        hb(json!({"agent_verify_ca": pem})),
+    )
+    .await;
+    assert_eq!(resp.status(), 202);
+    let info = stored_internal_info(&berth, &node).await;
+    let path = info["agent_verify_ca"].as_str().unwrap();
+    assert!(
+        path.ends_with(&format!("certificates/{node}.crt")),
+        "{path}"
+    );
+    assert_eq!(std::fs::read_to_string(path).unwrap(), pem);
+    expect_fault(
+        heartbeat(
+            &http,
+            &base,
+            &node,
+            "1.68",
+            hb(json!({"agent_verify_ca": "other"})),
+        )
+        .await,
+        400,
+        "Detected change in ramdisk provided \"agent_verify_ca\"",
+    )
+    .await;
+
+    // 1.72: agent_status and its message.
+    let status = json!({"agent_status": "start", "agent_status_message": "deploying"});
+    expect_fault(
+        heartbeat(&http, &base, &node, "1.71", hb(status.clone())).await,
+        400,
+        "Fields \"agent_status\" and \"agent_status_message\" not recognised.",
+    )
+    .await;
+    let resp = heartbeat(&http, &base, &node, "1.72", hb(status)).await;
+    assert_eq!(resp.status(), 202);
+    let info = stored_internal_info(&berth, &node).await;
+    assert_eq!(info["agent_status"], "start");
+    assert_eq!(info["agent_status_message"], "deploying");
+
+    // 1.84: continue_inspection answers like a lookup, with a token; 1.83 is 404.
+    let other_mac = "52:54:00:de:ad:51";
+    let inspected = node_in_state(&http, &berth, other_mac, "inspect wait").await;
+    let mut data = ipa_inspection_data();
+    data["inventory"]["interfaces"][0]["mac_address"] = json!(other_mac);
+    let post = |v: &'static str, body: Value| {
+        http.post(format!("{base}/v1/continue_inspection"))
+            .header("X-OpenStack-Ironic-API-Version", v)
+            .json(&body)
+            .send()
+    };
+    expect_fault(
+        post("1.83", data.clone()).await.unwrap(),
+        404,
+        "API version 1.84 or newer is required",
+    )
+    .await;
+    // 1.81: the inventory endpoint; nothing stored yet.
+    let inventory = |v: &'static str| {
+        http.get(format!("{base}/v1/nodes/{inspected}/inventory"))
+            .header("X-OpenStack-Ironic-API-Version", v)
+            .send()
+    };
+    assert_eq!(inventory("1.80").await.unwrap().status(), 404);
+    expect_fault(
+        inventory("1.81").await.unwrap(),
+        404,
+        &format!("Node inventory record for node {inspected} could not be found."),
+    )
+    .await;
+    let resp = post("1.84", data.clone()).await.unwrap();
+    assert_eq!(resp.status(), 202);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["node"]["uuid"], inspected.as_str());
+    assert_eq!(body["config"]["agent_token"].as_str().unwrap().len(), 43);
+    let stored: Value = inventory("1.81").await.unwrap().json().await.unwrap();
+    assert_eq!(stored["inventory"], data["inventory"]);
+    assert_eq!(stored["plugin_data"]["root_disk"]["name"], "/dev/vda");
     berth.stop().await;
 }

@@ -43,6 +43,14 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("conductors", super::v1::conductors::CONDUCTORS_API),
     ("shards", super::v1::shards::SHARDS_API),
     ("events", super::v1::events::EVENTS),
+    (
+        "continue_inspection",
+        super::v1::ramdisk::CONTINUE_INSPECTION,
+    ),
+    (
+        "inspection_rules",
+        super::v1::inspection_rules::INSPECTION_RULES,
+    ),
 ];
 
 pub async fn v1_root(state: web::Data<ApiState>, req: HttpRequest) -> HttpResponse {

@@ -157,6 +157,41 @@ pub async fn get_node_with_token(datastore: &DataStore, host: &str, uuid: &str) 
     Ok(token)
 }
 
+/// Ironic's `store_agent_certificate`: the agent's CA certificate goes to
+/// `[agent]certificates_path/<uuid>.crt` (its path is what the node keeps);
+/// once stored, a heartbeat with another certificate is refused.
+fn store_agent_certificate(
+    conf: &crate::conf::Config,
+    uuid: &str,
+    info: &Map<String, Value>,
+    pem: &str,
+) -> Result<String> {
+    if let Some(existing) = info.get(VERIFY_CA_KEY).and_then(Value::as_str) {
+        match std::fs::read_to_string(existing) {
+            Ok(text) if text.trim() == pem.trim() => return Ok(existing.to_string()),
+            Ok(_) => {
+                tracing::error!(node = %uuid, "content mismatch for agent_verify_ca");
+                return Err(Error::InvalidParameter(
+                    "Detected change in ramdisk provided \"agent_verify_ca\"".into(),
+                ));
+            }
+            Err(_) => {
+                tracing::info!(node = %uuid, "the stored agent_verify_ca is gone, assuming take over and storing")
+            }
+        }
+    }
+    let dir = std::path::Path::new(&conf.agent.certificates_path);
+    let file = dir.join(format!("{uuid}.crt"));
+    std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&file, pem))
+        .map_err(|e| {
+            Error::internal(format!(
+                "could not save the agent certificate of {uuid}: {e}"
+            ))
+        })?;
+    Ok(file.display().to_string())
+}
+
 /// One heartbeat as the API validated it.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Heartbeat {
@@ -200,13 +235,10 @@ pub async fn heartbeat(
             "TLS is required by configuration".into(),
         ));
     }
-    if hb.agent_verify_ca.is_some() {
-        // Ironic keeps the certificate in a file the agent client uses;
-        // Berth has no client for the agent's API yet.
-        return Err(Error::InvalidParameter(
-            "Agent TLS certificates (agent_verify_ca) are not supported yet.".into(),
-        ));
-    }
+    let verify_ca = match hb.agent_verify_ca.as_deref().filter(|c| !c.is_empty()) {
+        Some(pem) => Some(store_agent_certificate(conf, &node.uuid, &info, pem)?),
+        None => None,
+    };
     // An agent that never got through is told to retry soon rather than
     // have its first heartbeat dropped while another task holds the node.
     if !info.contains_key(URL_KEY) {
@@ -253,6 +285,9 @@ pub async fn heartbeat(
                 if let Some(m) = hb.agent_status_message {
                     info.insert(STATUS_MESSAGE_KEY.into(), Value::String(m));
                 }
+                if let Some(path) = verify_ca {
+                    info.insert(VERIFY_CA_KEY.into(), Value::String(path));
+                }
             })
         })
         .await;
@@ -263,54 +298,84 @@ pub async fn heartbeat(
 }
 
 /// Ironic's `continue_inspection` with an in-band inspect interface: the
-/// node in `inspect wait` resumes, its inventory is stored, and inspection
-/// finishes (`manageable`, powered off, agent token and URL forgotten).
-/// Processing rules and hooks (properties from the inventory, ports) come
-/// with the inspection flow.
+/// node in `inspect wait` resumes, inspection rules run on it, its inventory
+/// is stored, and inspection finishes (`manageable`, powered off, agent
+/// token and URL forgotten). A failing rule (or any processing error) fails
+/// the node (`inspect failed`, `last_error` says why); as in Ironic, the
+/// agent is not told, only a node in the wrong state is.
 pub async fn continue_inspection(
     datastore: &DataStore,
-    host: &str,
+    conf: &crate::conf::Config,
     uuid: &str,
     inventory: Value,
     plugin_data: Value,
 ) -> Result<()> {
+    let host = conf.default.host.as_str();
     let mut task = NodeTask::acquire(datastore, host, uuid).await?;
     if task.state().ok() != Some(S::InspectWait) {
         tracing::error!(node = %uuid, state = %task.node.provision_state, "refusing inspection data in this state");
         task.release().await;
         return Err(Error::NotFound("Resource could not be found.".into()));
     }
-    let result = finish_inspection(&mut task, datastore, host, inventory, plugin_data).await;
-    if let Err(e) = &result {
-        tracing::error!(node = %uuid, error = %e, "processing inspection data failed");
+    let result = finish_inspection(&mut task, datastore, conf, inventory, plugin_data).await;
+    let failure = match &result {
+        Ok(Ok(())) => None,
+        Ok(Err(why)) => Some(why.clone()),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = failure {
+        tracing::error!(node = %uuid, error = %why, "processing inspection data failed");
         let also = Also {
-            last_error: Some(Some(format!("Failed to finish inspection: {e}"))),
+            last_error: Some(Some(format!("Failed to finish inspection: {why}"))),
             ..Default::default()
         };
         let _ = task.process_event(Event::Fail, also).await;
     }
     task.release().await;
-    result
+    result.map(|_| ())
 }
 
+/// `Ok(Err(why))`: an inspection rule failed the inspection.
 async fn finish_inspection(
     task: &mut NodeTask,
     datastore: &DataStore,
-    host: &str,
+    conf: &crate::conf::Config,
     inventory: Value,
-    plugin_data: Value,
-) -> Result<()> {
+    mut plugin_data: Value,
+) -> Result<std::result::Result<(), String>> {
+    let host = conf.default.host.as_str();
     task.process_event(Event::Resume, Also::default()).await?;
-    let (u, h, node_id) = (task.node.uuid.clone(), host.to_string(), task.node.id);
+    let (u, h) = (task.node.uuid.clone(), host.to_string());
     let now = chrono::Utc::now()
         .naive_utc()
         .format("%Y-%m-%dT%H:%M:%S%.6f")
         .to_string();
-    datastore
+    task.node = datastore
         .run(move |c| {
             node_edit_driver_internal_info(c, &u, &h, |info| {
                 info.insert(LAST_HEARTBEAT_KEY.into(), Value::String(now));
-            })?;
+            })
+        })
+        .await?;
+    if let Err(why) = super::inspection_rules::apply_inspection_rules(
+        datastore,
+        conf,
+        host,
+        &task.node,
+        &inventory,
+        &mut plugin_data,
+    )
+    .await?
+    {
+        return Ok(Err(why));
+    }
+    let (u, h, node_id) = (task.node.uuid.clone(), host.to_string(), task.node.id);
+    // Logs can be huge; Ironic does not keep them with the data either.
+    if let Value::Object(m) = &mut plugin_data {
+        m.remove("logs");
+    }
+    datastore
+        .run(move |c| {
             node_inventory_store(c, node_id, &inventory, &plugin_data)?;
             // The ramdisk flow ends: its token and URL must not outlive it.
             node_edit_driver_internal_info(c, &u, &h, |info| {
@@ -326,7 +391,7 @@ async fn finish_inspection(
     };
     task.process_event(Event::Done, also).await?;
     tracing::info!(node = %task.node.uuid, "inspection finished with the agent's inventory");
-    Ok(())
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -121,14 +121,8 @@ impl ConductorManager {
             .get("plugin_data")
             .cloned()
             .unwrap_or_else(|| json!({}));
-        agent::continue_inspection(
-            &self.datastore,
-            &self.conf.default.host,
-            &uuid,
-            inventory,
-            plugin_data,
-        )
-        .await?;
+        agent::continue_inspection(&self.datastore, &self.conf, &uuid, inventory, plugin_data)
+            .await?;
         Ok(Value::Null)
     }
 }

@@ -6,7 +6,7 @@
 //! validation), `boot_mode` (boot mode and secure boot), `indicators`, `vmedia`,
 //! `vendor_passthru`, `history` (the
 //! node's recorded events) and `agent` (the ramdisk's lookup token, heartbeats and
-//! inspection data) are the flows; `service` registers this conductor,
+//! inspection data, with `inspection_rules` applied to it) are the flows; `service` registers this conductor,
 //! keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
@@ -14,6 +14,7 @@ pub mod allocation;
 pub mod boot_mode;
 pub mod history;
 pub mod indicators;
+pub mod inspection_rules;
 pub mod management;
 pub mod manager;
 pub mod node_write;

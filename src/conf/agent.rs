@@ -34,6 +34,12 @@ pub const GROUP: Group = Group {
         )
         .default("1.3"),
         Opt::new(
+            "certificates_path",
+            OptKind::Str,
+            "Where the TLS certificates agents send in heartbeats (agent_verify_ca) are stored, one file per node.",
+        )
+        .default("$state_path/certificates"),
+        Opt::new(
             "tls_ciphers",
             OptKind::Str,
             "OpenSSL cipher list for connections to the agent; also sent to the agent at lookup. Unset means the library default.",
@@ -48,6 +54,7 @@ pub struct AgentConf {
     pub enable_bios_bootloader_install: bool,
     pub tls_minimum_version: String,
     pub tls_ciphers: Option<String>,
+    pub certificates_path: String,
 }
 
 impl AgentConf {
@@ -59,6 +66,7 @@ impl AgentConf {
             enable_bios_bootloader_install: v.bool(g, "enable_bios_bootloader_install")?,
             tls_minimum_version: v.required_string(g, "tls_minimum_version")?,
             tls_ciphers: v.string(g, "tls_ciphers")?,
+            certificates_path: v.required_string(g, "certificates_path")?,
         })
     }
 }

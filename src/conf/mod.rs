@@ -13,6 +13,7 @@ pub mod database;
 pub mod default;
 pub mod deploy;
 mod ini;
+pub mod inspection_rules;
 pub mod keystone_authtoken;
 pub mod opt;
 pub mod oslo_policy;
@@ -33,6 +34,7 @@ pub const GROUPS: &[&Group] = &[
     &conductor::GROUP,
     &database::GROUP,
     &deploy::GROUP,
+    &inspection_rules::GROUP,
     &keystone_authtoken::GROUP,
     &oslo_policy::GROUP,
 ];
@@ -49,6 +51,7 @@ pub struct Config {
     pub conductor: conductor::ConductorConf,
     pub database: database::DatabaseConf,
     pub deploy: deploy::DeployConf,
+    pub inspection_rules: inspection_rules::InspectionRulesConf,
     pub keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf,
     pub oslo_policy: oslo_policy::OsloPolicyConf,
     /// Files actually read, in order.
@@ -200,6 +203,7 @@ impl Config {
             conductor: conductor::ConductorConf::from_values(&values)?,
             database: database::DatabaseConf::from_values(&values)?,
             deploy: deploy::DeployConf::from_values(&values)?,
+            inspection_rules: inspection_rules::InspectionRulesConf::from_values(&values)?,
             keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf::from_values(&values)?,
             oslo_policy: oslo_policy::OsloPolicyConf::from_values(&values)?,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),

@@ -293,3 +293,22 @@ pub async fn set_provision(
     }
     panic!("node {node} did not settle after {target}");
 }
+
+/// Puts a node in a provision state only real hardware flows reach (a
+/// ramdisk waiting in `inspect wait`, …), through the datastore.
+pub async fn set_provision_state(berth: &TestBerth, uuid: &str, state: &str) {
+    use diesel::prelude::*;
+    let (u, s) = (uuid.to_string(), state.to_string());
+    let store = berth::db::DataStore::connect(&berth.conf.database).unwrap();
+    store
+        .run(move |c| {
+            diesel::update(
+                berth::db::schema::nodes::table.filter(berth::db::schema::nodes::uuid.eq(u)),
+            )
+            .set(berth::db::schema::nodes::provision_state.eq(s))
+            .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

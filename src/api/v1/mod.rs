@@ -11,6 +11,7 @@ pub mod field_table;
 pub mod firmware;
 pub mod history;
 pub mod indicators;
+pub mod inspection_rules;
 pub mod inventory;
 pub mod network_data;
 pub mod node_access;
@@ -47,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     history::routes(cfg);
     indicators::routes(cfg);
     inventory::routes(cfg);
+    inspection_rules::routes(cfg);
     node_management::routes(cfg);
     node_states::routes(cfg);
     nodes::routes(cfg);

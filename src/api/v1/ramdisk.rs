@@ -1,7 +1,9 @@
 //! The ramdisk agent's endpoints: `GET /v1/lookup`, `POST /v1/heartbeat/{node}`
 //! (1.22) and `POST /v1/continue_inspection` (1.1 for ironic-inspector
-//! compatibility, else 1.84). Public, as in Ironic: the agent has no
-//! credentials; it proves itself with the one-time token of its lookup.
+//! compatibility, else 1.84); what inspection stored is shown by
+//! `inventory.rs`. The agent's endpoints are public,
+//! as in Ironic: the agent has no credentials; it proves itself with the
+//! one-time token of its lookup.
 //!
 //! Deliberate difference: below 1.62 Ironic's lookup shows the node's stored
 //! agent token in clear to anyone who knows a MAC; Berth shows `******`.
@@ -109,7 +111,7 @@ fn authorize(state: &ApiState, req: &HttpRequest, rule: &str) -> Result<()> {
 }
 
 /// Query arguments as pairs; anything not in `known` is refused as Ironic does.
-fn query_pairs(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>> {
+pub(super) fn query_pairs(req: &HttpRequest, known: &[&str]) -> Result<Vec<(String, String)>> {
     let pairs: Vec<(String, String)> =
         web::Query::<Vec<(String, String)>>::from_query(req.query_string())
             .map_err(|e| Error::InvalidParameter(format!("Invalid query arguments: {e}")))?

@@ -565,6 +565,13 @@ pub const DEFAULTS: &[RuleDefault] = &[
         scope_types: SYSTEM_PROJECT,
     },
     RuleDefault {
+        name: "baremetal:node:inventory:get",
+        check_str: SYSTEM_OR_OWNER_READER,
+        description: "Retrieve inspection data for a node.",
+        operations: &[(GET, "/nodes/{node_ident}/inventory")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
         name: "baremetal:node:bios:get",
         check_str: SYSTEM_OR_PROJECT_READER,
         description: "Retrieve Node BIOS information",
@@ -626,13 +633,6 @@ pub const DEFAULTS: &[RuleDefault] = &[
             (GET, "/nodes/{node_ident}/history"),
             (GET, "/nodes/{node_ident}/history/{event_ident}"),
         ],
-        scope_types: SYSTEM_PROJECT,
-    },
-    RuleDefault {
-        name: "baremetal:node:inventory:get",
-        check_str: SYSTEM_OR_OWNER_READER,
-        description: "Retrieve inspection data for a node.",
-        operations: &[(GET, "/nodes/{node_ident}/inventory")],
         scope_types: SYSTEM_PROJECT,
     },
     RuleDefault {
@@ -1059,6 +1059,48 @@ pub const DEFAULTS: &[RuleDefault] = &[
         check_str: SYSTEM_READER,
         description: "Retrieve Conductor records",
         operations: &[(GET, "/conductors"), (GET, "/conductors/{hostname}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    // Inspection rules: system-wide, like Ironic's.
+    RuleDefault {
+        name: "baremetal:inspection_rule:get",
+        check_str: SYSTEM_READER,
+        description: "Get inspection rule(s)",
+        operations: &[
+            (GET, "/inspection_rules"),
+            (GET, "/inspection_rules/{rule_id}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:inspection_rule:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve all inspection_rule records",
+        operations: &[(GET, "/inspection_rules")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:inspection_rule:create",
+        check_str: SYSTEM_ADMIN,
+        description: "Create inspection rule",
+        operations: &[(POST, "/inspection_rules")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:inspection_rule:update",
+        check_str: SYSTEM_ADMIN,
+        description: "Update an inspection rule",
+        operations: &[(PATCH, "/inspection_rules/{rule_id}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:inspection_rule:delete",
+        check_str: SYSTEM_ADMIN,
+        description: "Delete an inspection rule",
+        operations: &[
+            (DELETE, "/inspection_rules"),
+            (DELETE, "/inspection_rules/{rule_id}"),
+        ],
         scope_types: SYSTEM_PROJECT,
     },
 ];

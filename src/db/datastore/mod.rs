@@ -5,6 +5,7 @@ pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
 pub mod firmware_component;
+pub mod inspection_rule;
 pub mod node;
 pub mod node_agent;
 pub mod node_history;

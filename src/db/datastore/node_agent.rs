@@ -78,3 +78,34 @@ where
         node_get_by_uuid(c, uuid)
     })
 }
+
+/// Writes what inspection (its rules) changed on a node: its columns and,
+/// when given, its whole set of traits; only while `host` holds the node.
+pub fn node_update_reserved(
+    conn: &mut DbConnection,
+    uuid: &str,
+    host: &str,
+    mut changes: super::node::NodeChanges,
+    traits: Option<&[String]>,
+) -> Result<NodeRow> {
+    changes.updated_at = Some(now());
+    conn.transaction(|c| {
+        let row = node_get_by_uuid(c, uuid)?;
+        if row.reservation.as_deref() != Some(host) {
+            return Err(Error::Conflict(format!(
+                "Node {uuid} is not reserved by {host}"
+            )));
+        }
+        diesel::update(
+            nodes::table
+                .filter(nodes::uuid.eq(uuid))
+                .filter(nodes::reservation.eq(host)),
+        )
+        .set(&changes)
+        .execute(c)?;
+        if let Some(traits) = traits {
+            super::node_trait::node_traits_replace(c, &row, traits)?;
+        }
+        node_get_by_uuid(c, uuid)
+    })
+}

@@ -72,31 +72,36 @@ fn count_of(c: &mut DbConnection, node_id: i32) -> Result<usize> {
 
 /// Replaces all traits of the node (duplicates collapse).
 pub fn node_traits_set(c: &mut DbConnection, node_id: i32, traits: &[String]) -> Result<()> {
+    c.transaction(|c| {
+        let node = unlocked_node(c, node_id)?;
+        node_traits_replace(c, &node, traits)
+    })
+}
+
+/// Replaces the traits of `node`; the caller has checked who holds it.
+pub(crate) fn node_traits_replace(
+    c: &mut DbConnection,
+    node: &NodeRow,
+    traits: &[String],
+) -> Result<()> {
     let mut wanted: Vec<&str> = traits.iter().map(String::as_str).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    c.transaction(|c| {
-        let node = unlocked_node(c, node_id)?;
-        if wanted.len() > MAX_TRAITS_PER_NODE {
-            return Err(too_many(&node.uuid, wanted.len()));
-        }
-        diesel::delete(node_traits::table.filter(node_traits::node_id.eq(node_id))).execute(c)?;
-        let at = now();
-        let rows: Vec<NewNodeTrait> = wanted
-            .iter()
-            .map(|t| NewNodeTrait {
-                node_id,
+    if wanted.len() > MAX_TRAITS_PER_NODE {
+        return Err(too_many(&node.uuid, wanted.len()));
+    }
+    diesel::delete(node_traits::table.filter(node_traits::node_id.eq(node.id))).execute(c)?;
+    let at = now();
+    for t in wanted {
+        diesel::insert_into(node_traits::table)
+            .values(&NewNodeTrait {
+                node_id: node.id,
                 trait_: t,
                 created_at: at,
             })
-            .collect();
-        for row in rows {
-            diesel::insert_into(node_traits::table)
-                .values(&row)
-                .execute(c)?;
-        }
-        Ok(())
-    })
+            .execute(c)?;
+    }
+    Ok(())
 }
 
 /// Adds one trait; adding one the node has already is a no-op.
