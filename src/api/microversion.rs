@@ -35,7 +35,7 @@ impl fmt::Display for Version {
 pub const MIN: Version = Version::new(1, 1);
 /// The newest version whose every feature Berth implements. It grows only
 /// together with the features (and their tests) of each version.
-pub const MAX: Version = Version::new(1, 46);
+pub const MAX: Version = Version::new(1, 115);
 
 /// Why a requested version cannot be served; each maps to Ironic's 406 text.
 #[derive(Debug, PartialEq, Eq)]
