@@ -125,6 +125,8 @@ async fn provision(
     if !v.at_least(Version::new(major, minor)) {
         return Err(not_acceptable());
     }
+    let mut body = body.into_inner();
+    super::runbooks::apply_runbook(&state, &req, &row, verb, &mut body).await?;
     let extras = check_provision_body(&body, verb, v)?;
     if row.maintenance && verb.refused_in_maintenance() {
         return Err(Error::InvalidParameter(format!(
@@ -276,7 +278,7 @@ fn check_steps(kind: &str, steps: &Value) -> Result<()> {
             return Err(bad(format!("{step} is not an object")));
         };
         for key in m.keys() {
-            if !["interface", "step", "args"].contains(&key.as_str()) {
+            if !["interface", "step", "args", "order"].contains(&key.as_str()) {
                 return Err(bad(format!(
                     "Additional properties are not allowed ('{key}' was unexpected)"
                 )));

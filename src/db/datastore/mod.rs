@@ -3,6 +3,7 @@
 pub mod bios_setting;
 pub mod chassis;
 pub mod conductor;
+pub mod deploy_template;
 pub mod node;
 pub mod node_agent;
 pub mod node_inventory;
@@ -11,6 +12,7 @@ pub mod node_trait;
 mod paging;
 pub mod port;
 pub mod portgroup;
+pub mod runbook;
 pub mod vif;
 pub mod volume_connector;
 pub mod volume_target;
