@@ -38,6 +38,11 @@ const COLLECTIONS: &[(&str, Version)] = &[
     ("portgroups", super::v1::portgroups::PORTGROUPS_API),
     ("volume", super::v1::volume::VOLUME),
     ("lookup", super::v1::ramdisk::RAMDISK_ENDPOINTS),
+    (
+        "deploy_templates",
+        super::v1::deploy_templates::DEPLOY_TEMPLATES_API,
+    ),
+    ("runbooks", super::v1::runbooks::RUNBOOKS_API),
     ("heartbeat", super::v1::ramdisk::RAMDISK_ENDPOINTS),
     ("allocations", super::v1::allocations::ALLOCATIONS_API),
     ("conductors", super::v1::conductors::CONDUCTORS_API),

@@ -34,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/chassis/{uuid}", web::delete().to(delete));
 }
 
-fn authorize(state: &ApiState, req: &HttpRequest, rule: &str) -> Result<()> {
+/// Checks a rule whose target is the caller itself (resources without owners).
+pub fn authorize(state: &ApiState, req: &HttpRequest, rule: &str) -> Result<()> {
     let creds = context_of(req).policy_credentials();
     if state.policy.check(rule, &creds, &creds) {
         Ok(())

@@ -138,6 +138,10 @@ async fn provision(
     if !v.at_least(Version::new(major, minor)) {
         return Err(not_acceptable());
     }
+    // A runbook's steps become the request's clean or service steps.
+    let mut body = body.into_inner();
+    super::runbooks::apply_runbook(&state, &req, &row, verb, &mut body).await?;
+    let args = ProvisionBody::parse(&body)?;
     step_policies(&state, &req, &row, &args)?;
     if row.maintenance && verb.refused_in_maintenance() {
         return Err(Error::InvalidParameter(format!(

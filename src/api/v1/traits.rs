@@ -38,13 +38,22 @@ const ONE_OR_ALL: &str = "A single node trait may be added via PUT /v1/nodes/<no
 /// Ironic's trait schema: 1–255 characters, a standard name or
 /// `CUSTOM_[A-Z0-9_]+`. `what` names the value in the message.
 pub fn check_trait(what: &str, t: &str) -> Result<()> {
-    let err = |m: String| Error::InvalidParameter(format!("Schema error for {what}: {m}"));
+    match trait_schema_error(t) {
+        None => Ok(()),
+        Some(m) => Err(Error::InvalidParameter(format!(
+            "Schema error for {what}: {m}"
+        ))),
+    }
+}
+
+/// What `jsonschema` says about a trait name that `TRAITS_SCHEMA` refuses.
+pub fn trait_schema_error(t: &str) -> Option<String> {
     let shown = python_repr(&json!(t));
     if t.is_empty() {
-        return Err(err(format!("{shown} is too short")));
+        return Some(format!("{shown} is too short"));
     }
     if t.len() > MAX_LENGTH {
-        return Err(err(format!("{shown} is too long")));
+        return Some(format!("{shown} is too long"));
     }
     let custom = t.strip_prefix(CUSTOM_PREFIX).is_some_and(|rest| {
         !rest.is_empty()
@@ -53,11 +62,11 @@ pub fn check_trait(what: &str, t: &str) -> Result<()> {
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     });
     if custom || STANDARD_TRAITS.binary_search(&t).is_ok() {
-        return Ok(());
+        return None;
     }
-    Err(err(format!(
+    Some(format!(
         "{shown} is not valid under any of the given schemas. Possible root cause: {shown} does not match '^CUSTOM_[A-Z0-9_]+$'"
-    )))
+    ))
 }
 
 /// What Ironic's routing answers below 1.37 (the traits path is then
@@ -96,7 +105,7 @@ async fn list(
 }
 
 /// The body of `PUT …/traits`: `None` when empty.
-fn body_json(body: &[u8]) -> Result<Option<Value>> {
+pub fn body_json(body: &[u8]) -> Result<Option<Value>> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -106,7 +115,7 @@ fn body_json(body: &[u8]) -> Result<Option<Value>> {
 }
 
 /// Ironic's `{"traits": [...]}` schema.
-fn traits_of_body(body: &Value) -> Result<Option<Vec<String>>> {
+pub fn traits_of_body(body: &Value) -> Result<Option<Vec<String>>> {
     let err = |m: String| Error::InvalidParameter(format!("Schema error for body: {m}"));
     let Value::Object(map) = body else {
         return Err(err(format!(

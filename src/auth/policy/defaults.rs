@@ -215,6 +215,32 @@ const SYSTEM_OR_OWNER_READER: &str = concat!(
     project_service!(),
     ")"
 );
+/// Runbooks: checked against the runbook's owner.
+macro_rules! runbook_owner_manager {
+    () => {
+        "role:manager and project_id:%(runbook.owner)s"
+    };
+}
+macro_rules! runbook_owner_reader {
+    () => {
+        "role:reader and project_id:%(runbook.owner)s"
+    };
+}
+const RUNBOOK_ADMIN: &str = concat!(
+    "(",
+    system_member!(),
+    ") or (",
+    runbook_owner_manager!(),
+    ") or role:service"
+);
+const RUNBOOK_READER: &str = concat!(
+    "(",
+    system_reader!(),
+    ") or (",
+    runbook_owner_reader!(),
+    ") or role:service"
+);
+const RUNBOOK_CREATOR: &str = concat!("(", system_member!(), ") or role:manager or role:service");
 
 const SYSTEM: &[&str] = &["system"];
 const PROJECT: &[&str] = &["project"];
@@ -987,6 +1013,102 @@ pub const DEFAULTS: &[RuleDefault] = &[
         description: "Update Chassis records",
         operations: &[(PATCH, "/chassis/{chassis_id}")],
         scope_types: SYSTEM,
+    },
+    // Deploy templates: system resources.
+    RuleDefault {
+        name: "baremetal:deploy_template:get",
+        check_str: SYSTEM_READER,
+        description: "Retrieve Deploy Template records",
+        operations: &[
+            (GET, "/deploy_templates"),
+            (GET, "/deploy_templates/{deploy_template_ident}"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:deploy_template:create",
+        check_str: SYSTEM_ADMIN,
+        description: "Create Deploy Template records",
+        operations: &[(POST, "/deploy_templates")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:deploy_template:delete",
+        check_str: SYSTEM_ADMIN,
+        description: "Delete Deploy Template records",
+        operations: &[(DELETE, "/deploy_templates/{deploy_template_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:deploy_template:update",
+        check_str: SYSTEM_ADMIN,
+        description: "Update Deploy Template records",
+        operations: &[(PATCH, "/deploy_templates/{deploy_template_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    // Runbooks: owned by a project, or public.
+    RuleDefault {
+        name: "baremetal:runbook:get",
+        check_str: RUNBOOK_READER,
+        description: "Retrieve a single runbook record",
+        operations: &[(GET, "/runbooks/{runbook_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:list",
+        check_str: API_READER,
+        description: "Retrieve multiple runbook records, filtered by an explicit owner or the client project_id",
+        operations: &[(GET, "/runbooks")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:list_all",
+        check_str: SYSTEM_READER,
+        description: "Retrieve all runbook records",
+        operations: &[(GET, "/runbooks")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:create",
+        check_str: RUNBOOK_CREATOR,
+        description: "Create Runbook records",
+        operations: &[(POST, "/runbooks")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:delete",
+        check_str: RUNBOOK_ADMIN,
+        description: "Delete a runbook record",
+        operations: &[(DELETE, "/runbooks/{runbook_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:update",
+        check_str: RUNBOOK_ADMIN,
+        description: "Update a runbook record",
+        operations: &[(PATCH, "/runbooks/{runbook_ident}")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:update:public",
+        check_str: SYSTEM_MEMBER,
+        description: "Set and unset a runbook as public",
+        operations: &[(PATCH, "/runbooks/{runbook_ident}/public")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:update:owner",
+        check_str: SYSTEM_MEMBER,
+        description: "Set and unset the owner of a runbook",
+        operations: &[(PATCH, "/runbooks/{runbook_ident}/owner")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
+        name: "baremetal:runbook:use",
+        check_str: RUNBOOK_ADMIN,
+        description: "Allowed to use a runbook for node operations",
+        operations: &[(PUT, "/nodes/{node_ident}/states/provision")],
+        scope_types: SYSTEM_PROJECT,
     },
     // Drivers and conductors.
     RuleDefault {
