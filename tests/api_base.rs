@@ -10,7 +10,7 @@ use common::{client, fault, TestBerth};
 use serde_json::{json, Value};
 
 const V: &str = "X-OpenStack-Ironic-API-Version";
-const MAX: &str = "1.46";
+const MAX: &str = "1.115";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn version_documents_and_headers() {
@@ -63,7 +63,7 @@ async fn version_documents_and_headers() {
         ("1.0", "minor version is not supported", true),
         (
             "1.999",
-            "The supported version range is: [1.1, 1.46].",
+            "The supported version range is: [1.1, 1.115].",
             true,
         ),
         ("2.1", "Mutually exclusive versions requested", true),

@@ -442,11 +442,29 @@ async fn runbooks_drive_manual_cleaning() {
         Some(json!({"target": "clean", "runbook": "CUSTOM_RB_BAD"})),
     )
     .await;
-    assert_eq!(resp.status(), 400);
-    assert!(common::fault(resp).await["faultstring"]
-        .as_str()
-        .unwrap()
-        .contains("no_such_step"));
+    // As in Ironic, a step the driver does not have fails the cleaning
+    // (accepted first, then `clean failed` naming the step).
+    assert_eq!(resp.status(), 202);
+    let mut node_state = Value::Null;
+    for _ in 0..100 {
+        let url = format!("{base}/v1/nodes/{node}");
+        node_state = ok_json(send(&http, M::GET, &url, V, None).await, 200).await;
+        if node_state["target_provision_state"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        node_state["provision_state"], "clean failed",
+        "{node_state}"
+    );
+    assert!(
+        node_state["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no_such_step"),
+        "{node_state}"
+    );
     berth.stop().await;
 }
 
