@@ -19,11 +19,14 @@ pub struct ConductorManager {
     pub datastore: DataStore,
     /// Background work (provisioning steps); shutdown waits for it.
     pub tracker: TaskTracker,
+    /// One client per BMC, shared by every flow that touches hardware.
+    pub bmcs: Arc<crate::drivers::bmc::Registry>,
 }
 
 impl ConductorManager {
     pub fn new(conf: Arc<Config>, datastore: DataStore) -> Self {
         ConductorManager {
+            bmcs: Arc::new(crate::drivers::bmc::Registry::new(conf.clone())),
             conf,
             datastore,
             tracker: TaskTracker::default(),

@@ -33,6 +33,30 @@ pub const GROUP: Group = Group {
         )
         .default("true"),
         Opt::new(
+            "sync_power_state_interval",
+            OptKind::Int { min: Some(0), max: None },
+            "Interval between syncing the node power state to the database, in seconds. Set to 0 to disable syncing.",
+        )
+        .default("120"),
+        Opt::new(
+            "force_power_state_during_sync",
+            OptKind::Bool,
+            "During sync_power_state, should the hardware power state be set to the state recorded in the database (True) or should the database be updated based on the hardware state (False).",
+        )
+        .default("true"),
+        Opt::new(
+            "power_state_sync_max_retries",
+            OptKind::Int { min: Some(0), max: None },
+            "During sync_power_state failures, limit the number of times Berth should try syncing the hardware node power state with the node power state in DB",
+        )
+        .default("3"),
+        Opt::new(
+            "power_state_change_timeout",
+            OptKind::Int { min: Some(2), max: None },
+            "Number of seconds to wait for power operations to complete, i.e., so that a baremetal node is in the desired power state. If timed out, the power operation is considered a failure.",
+        )
+        .default("60"),
+        Opt::new(
             "graceful_shutdown_timeout",
             OptKind::Int { min: Some(0), max: None },
             "Seconds to wait for running work to finish on shutdown.",
@@ -48,6 +72,10 @@ pub struct ConductorConf {
     pub conductor_group: String,
     pub graceful_shutdown_timeout: u64,
     pub allow_deleting_available_nodes: bool,
+    pub sync_power_state_interval: u64,
+    pub force_power_state_during_sync: bool,
+    pub power_state_sync_max_retries: u64,
+    pub power_state_change_timeout: u64,
 }
 
 impl ConductorConf {
@@ -58,6 +86,10 @@ impl ConductorConf {
             heartbeat_timeout: v.int(g, "heartbeat_timeout")?.unsigned_abs(),
             conductor_group: v.required_string(g, "conductor_group")?.to_lowercase(),
             graceful_shutdown_timeout: v.int(g, "graceful_shutdown_timeout")?.unsigned_abs(),
+            sync_power_state_interval: v.int(g, "sync_power_state_interval")?.unsigned_abs(),
+            force_power_state_during_sync: v.bool(g, "force_power_state_during_sync")?,
+            power_state_sync_max_retries: v.int(g, "power_state_sync_max_retries")?.unsigned_abs(),
+            power_state_change_timeout: v.int(g, "power_state_change_timeout")?.unsigned_abs(),
             allow_deleting_available_nodes: v.bool(g, "allow_deleting_available_nodes")?,
         })
     }

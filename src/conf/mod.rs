@@ -14,10 +14,13 @@ pub mod default;
 pub mod deploy;
 mod ini;
 pub mod inspection_rules;
+pub mod ipmi;
 pub mod keystone_authtoken;
 pub mod opt;
 pub mod oslo_policy;
+pub mod redfish;
 pub mod sample;
+pub mod sensor_data;
 pub(crate) mod values;
 
 use std::path::{Path, PathBuf};
@@ -35,8 +38,11 @@ pub const GROUPS: &[&Group] = &[
     &database::GROUP,
     &deploy::GROUP,
     &inspection_rules::GROUP,
+    &ipmi::GROUP,
     &keystone_authtoken::GROUP,
     &oslo_policy::GROUP,
+    &redfish::GROUP,
+    &sensor_data::GROUP,
 ];
 
 /// Where oslo.config looks when no `--config-file` is given.
@@ -52,8 +58,11 @@ pub struct Config {
     pub database: database::DatabaseConf,
     pub deploy: deploy::DeployConf,
     pub inspection_rules: inspection_rules::InspectionRulesConf,
+    pub ipmi: ipmi::IpmiConf,
     pub keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf,
     pub oslo_policy: oslo_policy::OsloPolicyConf,
+    pub redfish: redfish::RedfishConf,
+    pub sensor_data: sensor_data::SensorDataConf,
     /// Files actually read, in order.
     pub files: Vec<PathBuf>,
     /// Unknown options and groups, already logged.
@@ -204,8 +213,11 @@ impl Config {
             database: database::DatabaseConf::from_values(&values)?,
             deploy: deploy::DeployConf::from_values(&values)?,
             inspection_rules: inspection_rules::InspectionRulesConf::from_values(&values)?,
+            ipmi: ipmi::IpmiConf::from_values(&values)?,
             keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf::from_values(&values)?,
             oslo_policy: oslo_policy::OsloPolicyConf::from_values(&values)?,
+            redfish: redfish::RedfishConf::from_values(&values)?,
+            sensor_data: sensor_data::SensorDataConf::from_values(&values)?,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),
             warnings,
         })
