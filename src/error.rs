@@ -26,6 +26,10 @@ pub enum Error {
     NodeLocked { node: String, host: String },
     #[error("{0}")]
     ServiceUnavailable(String),
+    /// Hardware (a BMC) refused or failed a request: a 500 whose text the
+    /// user sees, as Ironic shows its IPMIFailure and RedfishError.
+    #[error("{0}")]
+    DriverFailure(String),
     /// Anything the caller cannot act on; the text goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),

@@ -19,7 +19,7 @@ impl Error {
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Internal(_) | Error::DriverFailure(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -37,6 +37,16 @@ pub fn fault_body(status: StatusCode, message: &str) -> serde_json::Value {
     let inner = serde_json::json!({
         "faultcode": code,
         "faultstring": if status == StatusCode::SERVICE_UNAVAILABLE { message } else { text },
+        "debuginfo": null,
+    });
+    serde_json::json!({ "error_message": inner.to_string() })
+}
+
+/// A hardware failure: a server fault whose text names what failed.
+fn driver_fault_body(message: &str) -> serde_json::Value {
+    let inner = serde_json::json!({
+        "faultcode": "Server",
+        "faultstring": message,
         "debuginfo": null,
     });
     serde_json::json!({ "error_message": inner.to_string() })
@@ -61,6 +71,9 @@ impl ResponseError for Error {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
+        }
+        if let Error::DriverFailure(m) = self {
+            return HttpResponse::build(status).json(driver_fault_body(m));
         }
         HttpResponse::build(status).json(fault_body(status, &self.to_string()))
     }

@@ -12,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
     let manager = Arc::new(ConductorManager::new(conf.clone(), datastore.clone()));
     let server = AmqpServer::start(amqp, conf.default.host.clone(), manager.clone()).await?;
     let presence = ConductorPresence::start(conf.clone(), datastore).await?;
+    manager.start_periodic_tasks();
     berth::service::shutdown_signal().await;
     tracing::info!("stopping conductor");
     server.shutdown().await;

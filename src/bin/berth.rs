@@ -51,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         manager.clone(),
     ));
     let presence = ConductorPresence::start(conf.clone(), datastore.clone()).await?;
+    manager.start_periodic_tasks();
     let state = Arc::new(berth::api::ApiState::new(
         conf.clone(),
         datastore,

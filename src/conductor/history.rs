@@ -17,6 +17,7 @@ pub const RESCUE: &str = "rescue";
 pub const ADOPTION: &str = "adoption";
 pub const UNPROVISION: &str = "unprovision";
 pub const TRANSITION: &str = "transition";
+pub const MONITORING: &str = "monitoring";
 /// What Ironic records when the caller names no type.
 pub const UNKNOWN: &str = "UNKNOWN";
 

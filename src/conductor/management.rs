@@ -2,7 +2,10 @@
 //! console and target RAID (Ironic's `ConductorManager` methods of the same
 //! names). Methods that change the node take its reservation as Ironic's
 //! exclusive lock does (a busy node is `NodeLocked`); the ones Ironic runs
-//! under a shared lock only read it. Only `fake-hardware` is executed.
+//! under a shared lock only read it. Boot device and NMI go to the node's
+//! BMC for `ipmi` and `redfish`; everything else runs for `fake-hardware` only.
+
+use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
@@ -13,6 +16,7 @@ use crate::db::datastore::node_management::{
     node_set_console_enabled, node_set_driver_internal_info, node_set_maintenance,
     node_set_target_raid_config,
 };
+use crate::drivers::bmc::{Bmc, BmcError, BootMode};
 use crate::drivers::fake::{self, NodeView, FAKE_HARDWARE, SUPPORTED_BOOT_DEVICES};
 use crate::drivers::{hardware_type, raid, InterfaceKind};
 use crate::error::{Error, Result};
@@ -125,14 +129,49 @@ impl ConductorManager {
         }
     }
 
+    /// The BMC that carries out management for this node: `None` for
+    /// fake-hardware (whose boot device lives in driver_internal_info, as
+    /// before), the node's BMC client for `ipmitool` and `redfish`.
+    fn management_bmc(&self, row: &NodeRow) -> Result<Option<Arc<dyn Bmc>>> {
+        if row.driver == FAKE_HARDWARE {
+            self.runnable(row, InterfaceKind::Management)?;
+            return Ok(None);
+        }
+        let hw = hardware_type(&row.driver).ok_or_else(|| driver_not_found(&row.driver))?;
+        let name = fake::node_interface(
+            hw,
+            &self.conf.default.interfaces,
+            InterfaceKind::Management,
+            interface_column(row, InterfaceKind::Management),
+        )?;
+        match name.as_str() {
+            "ipmitool" | "redfish" => super::power::bmc_of(&self.conf, &self.bmcs, row).map(Some),
+            other if other.starts_with("no-") => Err(Error::InvalidParameter(fake::unsupported(
+                &row.driver,
+                "management",
+            ))),
+            other => Err(Error::InvalidParameter(fake::not_run(
+                InterfaceKind::Management,
+                other,
+            ))),
+        }
+    }
+
     async fn set_boot_device(&self, uuid: &str, device: &str, persistent: bool) -> Result<Value> {
         let host = self.conf.default.host.clone();
         self.with_task(uuid, |row| async move {
-            self.runnable(&row, InterfaceKind::Management)?;
+            if let Some(bmc) = self.management_bmc(&row)? {
+                if !bmc.supported_boot_devices().iter().any(|d| d == device) {
+                    return Err(invalid_device(device));
+                }
+                bmc.set_boot_device(device, persistent, boot_mode(&row))
+                    .await
+                    .map_err(bmc_failure)?;
+                tracing::info!(node = %row.uuid, device, persistent, "boot device set on the BMC");
+                return Ok(Value::Null);
+            }
             if !SUPPORTED_BOOT_DEVICES.contains(&device) {
-                return Err(Error::InvalidParameter(format!(
-                    "Invalid boot device {device} specified."
-                )));
+                return Err(invalid_device(device));
             }
             let mut internal = object(&row.driver_internal_info);
             fake::remember_boot_device(&mut internal, device, persistent);
@@ -149,7 +188,10 @@ impl ConductorManager {
 
     async fn get_boot_device(&self, uuid: &str) -> Result<Value> {
         self.with_task(uuid, |row| async move {
-            self.runnable(&row, InterfaceKind::Management)?;
+            if let Some(bmc) = self.management_bmc(&row)? {
+                let got = bmc.boot_device().await.map_err(bmc_failure)?;
+                return Ok(json!({"boot_device": got.boot_device, "persistent": got.persistent}));
+            }
             Ok(fake::boot_device(&object(&row.driver_internal_info)))
         })
         .await
@@ -157,7 +199,9 @@ impl ConductorManager {
 
     async fn get_supported_boot_devices(&self, uuid: &str) -> Result<Value> {
         let row = self.read_node(uuid).await?;
-        self.runnable(&row, InterfaceKind::Management)?;
+        if let Some(bmc) = self.management_bmc(&row)? {
+            return Ok(json!(bmc.supported_boot_devices()));
+        }
         Ok(json!(SUPPORTED_BOOT_DEVICES))
     }
 
@@ -165,7 +209,11 @@ impl ConductorManager {
     /// neither does Berth's: the node is locked and checked, then refused.
     async fn inject_nmi(&self, uuid: &str) -> Result<Value> {
         self.with_task(uuid, |row| async move {
-            self.runnable(&row, InterfaceKind::Management)?;
+            if let Some(bmc) = self.management_bmc(&row)? {
+                bmc.inject_nmi().await.map_err(bmc_failure)?;
+                tracing::info!(node = %row.uuid, "NMI injected");
+                return Ok(Value::Null);
+            }
             Err(Error::InvalidParameter(fake::unsupported(
                 &row.driver,
                 "inject_nmi",
@@ -180,6 +228,7 @@ impl ConductorManager {
         let raid = Value::Object(object(&row.target_raid_config));
         let column = |kind| interface_column(&row, kind);
         let view = NodeView {
+            uuid: &row.uuid,
             driver: &row.driver,
             driver_info: &info,
             target_raid_config: &raid,
@@ -277,6 +326,32 @@ fn refuse_unless_fake(row: &NodeRow) -> Result<()> {
         "Berth cannot manage node {} yet: hardware type {} has no power, management or deploy interfaces implemented (only fake-hardware does).",
         row.uuid, row.driver
     )))
+}
+
+fn invalid_device(device: &str) -> Error {
+    Error::InvalidParameter(format!("Invalid boot device {device} specified."))
+}
+
+/// The node's `boot_mode` as the BMC should be told it, if recorded.
+fn boot_mode(row: &NodeRow) -> Option<BootMode> {
+    match row.boot_mode.as_deref() {
+        Some("uefi") => Some(BootMode::Uefi),
+        Some("bios") => Some(BootMode::Bios),
+        _ => None,
+    }
+}
+
+/// A BMC failure during a synchronous management call: Ironic answers
+/// bad configuration and unsupported requests with 400, and a BMC that
+/// failed (unreachable, refused credentials, an error) with a 500 that
+/// names it (IPMIFailure, RedfishError).
+fn bmc_failure(e: BmcError) -> Error {
+    match e {
+        BmcError::Config(m) | BmcError::Unsupported(m) => Error::InvalidParameter(m),
+        BmcError::Unreachable(m) | BmcError::Auth(m) | BmcError::Failed(m) => {
+            Error::DriverFailure(m)
+        }
+    }
 }
 
 fn driver_not_found(driver: &str) -> Error {

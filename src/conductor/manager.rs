@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::rpc::TaskTracker;
 use crate::states::{PowerState, ProvisionState, Verb, DELETE_ALLOWED_STATES};
 
-use super::{agent, node_write, power, provision};
+use super::{agent, node_write, provision};
 
 pub struct ConductorManager {
     pub conf: Arc<Config>,
@@ -21,6 +21,10 @@ pub struct ConductorManager {
     pub tracker: TaskTracker,
     /// One client per BMC, shared by every flow that touches hardware.
     pub bmcs: Arc<crate::drivers::bmc::Registry>,
+    /// Failed power syncs per node (`[conductor]power_state_sync_max_retries`).
+    pub(super) sync_failures: super::power::SyncFailures,
+    /// Set once at shutdown; the periodic tasks stop on it.
+    pub(super) stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl ConductorManager {
@@ -30,11 +34,14 @@ impl ConductorManager {
             conf,
             datastore,
             tracker: TaskTracker::default(),
+            sync_failures: Default::default(),
+            stopping: tokio::sync::watch::channel(false).0,
         }
     }
 
     /// Stops taking new background work and waits for what runs.
     pub async fn shutdown(&self) {
+        self.stopping.send_replace(true);
         self.tracker.close();
         self.tracker.wait_idle().await;
     }
@@ -48,6 +55,8 @@ impl ConductorManager {
             datastore: self.datastore.clone(),
             tracker: self.tracker.clone(),
             host: self.conf.default.host.clone(),
+            conf: self.conf.clone(),
+            bmcs: self.bmcs.clone(),
         };
         provision::start(
             &runner,
@@ -64,7 +73,8 @@ impl ConductorManager {
         let target: PowerState = arg_str(&args, "target")?
             .parse()
             .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
-        power::change(&self.datastore, &self.conf.default.host, &uuid, target).await?;
+        let timeout = args.get("timeout").and_then(Value::as_u64);
+        self.change_power(&uuid, target, timeout).await?;
         Ok(Value::Null)
     }
 

@@ -6,8 +6,9 @@
 //! validation), `boot_mode` (boot mode and secure boot), `indicators`, `vmedia`,
 //! `vendor_passthru`, `history` (the
 //! node's recorded events) and `agent` (the ramdisk's lookup token, heartbeats and
-//! inspection data, with `inspection_rules` applied to it) are the flows; `service` registers this conductor,
-//! keeps its heartbeat and unregisters it on shutdown.
+//! inspection data, with `inspection_rules` applied to it) are the flows; `power` also
+//! syncs recorded power states with the BMCs, one of the `periodic` tasks; `service`
+//! registers this conductor, keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
 pub mod allocation;
@@ -18,6 +19,7 @@ pub mod inspection_rules;
 pub mod management;
 pub mod manager;
 pub mod node_write;
+pub mod periodic;
 pub mod power;
 pub mod provision;
 pub mod recovery;

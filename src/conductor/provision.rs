@@ -50,6 +50,8 @@ pub struct Runner {
     pub datastore: DataStore,
     pub tracker: TaskTracker,
     pub host: String,
+    pub conf: std::sync::Arc<crate::conf::Config>,
+    pub bmcs: std::sync::Arc<crate::drivers::bmc::Registry>,
 }
 
 /// A provision request's arguments besides the verb (the API checked
@@ -152,7 +154,7 @@ pub async fn start(runner: &Runner, uuid: &str, verb: Verb, args: &ProvisionArgs
             let spawned = runner.tracker.spawn(async move {
                 match work {
                     Work::Steps(flow) => run_steps(&r, task, flow).await,
-                    Work::Finish => finish_in_background(task).await,
+                    Work::Finish => finish_in_background(&r, task).await,
                 }
             });
             if !spawned {
@@ -183,7 +185,10 @@ async fn begin(
     verb: Verb,
     args: &ProvisionArgs,
 ) -> Result<Option<Work>> {
-    task.require_fake_hardware("provision")?;
+    // Verifying a BMC is the one flow other hardware types run so far.
+    if verb != Verb::Manage {
+        task.require_fake_hardware("provision")?;
+    }
     match verb {
         Verb::Abort => return abort(runner, task).await.map(|()| None),
         Verb::Unhold => return unhold(runner, task).await.map(|()| None),
@@ -695,9 +700,9 @@ fn resume_later(runner: &Runner, uuid: &str, flow: Flow, delay: Duration) {
 }
 
 /// The other flows: each transient state moves on after a fake step.
-async fn finish_in_background(mut task: NodeTask) {
+async fn finish_in_background(runner: &Runner, mut task: NodeTask) {
     let uuid = task.node.uuid.clone();
-    if let Err(e) = finish(&mut task).await {
+    if let Err(e) = finish(runner, &mut task).await {
         tracing::error!(node = %uuid, error = %e, "provisioning failed");
         task.record_failure(&e.to_string()).await;
         let also = Also {
@@ -710,10 +715,15 @@ async fn finish_in_background(mut task: NodeTask) {
 }
 
 /// Drives a node from a transient state to where the action ends.
-async fn finish(task: &mut NodeTask) -> Result<()> {
+async fn finish(runner: &Runner, task: &mut NodeTask) -> Result<()> {
     loop {
         tokio::time::sleep(FAKE_STEP).await;
         let next = match task.state()? {
+            S::Verifying if task.node.driver != crate::drivers::fake::FAKE_HARDWARE => {
+                let state = super::power::verify(&runner.conf, &runner.bmcs, &task.node).await?;
+                task.process_event(Event::Done, power(state.as_str()))
+                    .await?
+            }
             S::Verifying => task.process_event(Event::Done, power("power off")).await?,
             S::Cleaning => task.process_event(Event::Done, Also::default()).await?,
             S::Inspecting => {

@@ -185,6 +185,9 @@ pub struct BmcTarget<'a> {
     /// The node's resolved power interface (`ipmitool`, `redfish`, `fake`).
     pub power_interface: &'a str,
     pub driver_info: &'a Value,
+    /// The recorded power state: fake-hardware's BMC reports it back, as
+    /// Ironic's fake power interface does.
+    pub power_state: Option<&'a str>,
 }
 
 /// Checks `driver_info` for `power_interface` without contacting the BMC:
@@ -208,7 +211,6 @@ type Builder = Box<dyn FnOnce() -> BmcResult<Arc<dyn Bmc>>>;
 pub struct Registry {
     conf: Arc<Config>,
     clients: Mutex<HashMap<String, Arc<dyn Bmc>>>,
-    fakes: Mutex<HashMap<String, Arc<FakeBmc>>>,
 }
 
 impl Registry {
@@ -216,7 +218,6 @@ impl Registry {
         Registry {
             conf,
             clients: Mutex::new(HashMap::new()),
-            fakes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -224,7 +225,11 @@ impl Registry {
     /// credentials share one client (and so one session).
     pub fn for_node(&self, target: &BmcTarget<'_>) -> BmcResult<Arc<dyn Bmc>> {
         let (key, build): (String, Builder) = match target.power_interface {
-            "fake" => return Ok(self.fake(target.uuid)),
+            "fake" => {
+                return Ok(Arc::new(FakeBmc::seeded(
+                    target.power_state == Some(PowerState::PowerOn.as_str()),
+                )))
+            }
             "ipmitool" => {
                 let info = super::ipmi::IpmiInfo::parse(target.driver_info)?;
                 let conf = self.conf.clone();
@@ -262,22 +267,11 @@ impl Registry {
         clients.insert(key, client.clone());
         Ok(client)
     }
-
-    /// The fake BMC of one node: its state lives as long as the conductor.
-    pub fn fake(&self, uuid: &str) -> Arc<dyn Bmc> {
-        let mut fakes = match self.fakes.lock() {
-            Ok(f) => f,
-            Err(p) => p.into_inner(),
-        };
-        fakes
-            .entry(uuid.to_string())
-            .or_insert_with(|| Arc::new(FakeBmc::default()))
-            .clone()
-    }
 }
 
-/// `fake-hardware`'s BMC: remembers what it was told, answers at once,
-/// and reports a fixed set of sensors (as Ironic's fake management does).
+/// `fake-hardware`'s BMC: built from the node's recorded power state for
+/// each use, it remembers what it was told, answers at once, and reports
+/// a fixed set of sensors whose values follow the power.
 #[derive(Default)]
 pub struct FakeBmc {
     state: Mutex<FakeState>,
@@ -290,6 +284,16 @@ struct FakeState {
 }
 
 impl FakeBmc {
+    /// A fake BMC whose server is on or off.
+    pub fn seeded(power_on: bool) -> FakeBmc {
+        FakeBmc {
+            state: Mutex::new(FakeState {
+                power_on,
+                boot: None,
+            }),
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut FakeState) -> T) -> T {
         match self.state.lock() {
             Ok(mut s) => f(&mut s),

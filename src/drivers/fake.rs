@@ -32,6 +32,7 @@ pub const VALIDATED_KINDS: [InterfaceKind; 12] = [
 
 /// The node's columns validation looks at.
 pub struct NodeView<'a> {
+    pub uuid: &'a str,
     pub driver: &'a str,
     pub driver_info: &'a Value,
     pub target_raid_config: &'a Value,
@@ -73,6 +74,17 @@ pub fn validate_interface(
     kind: InterfaceKind,
     implementation: &str,
 ) -> Result<(), String> {
+    let bmc_kind = matches!(kind, InterfaceKind::Power | InterfaceKind::Management);
+    if node.driver != FAKE_HARDWARE && bmc_kind && matches!(implementation, "ipmitool" | "redfish")
+    {
+        return super::bmc::validate_driver_info(&super::bmc::BmcTarget {
+            uuid: node.uuid,
+            power_interface: implementation,
+            driver_info: node.driver_info,
+            power_state: None,
+        })
+        .map_err(|e| e.to_string());
+    }
     if node.driver != FAKE_HARDWARE {
         return Err(format!(
             "Berth does not run hardware type {} yet: only fake-hardware nodes can be validated and managed.",
@@ -199,6 +211,7 @@ mod tests {
         let info = json!({});
         let raid = json!({});
         let node = NodeView {
+            uuid: "1be26c0b-03f2-4d2e-ae87-c02d7f33c123",
             driver: FAKE_HARDWARE,
             driver_info: &info,
             target_raid_config: &raid,
@@ -225,23 +238,39 @@ mod tests {
     }
 
     #[test]
-    fn other_hardware_types_are_not_pretended() {
+    fn other_hardware_types_validate_only_what_berth_runs() {
         let none = |_| None;
         let info = json!({"ipmi_address": "198.18.0.1"});
         let raid = json!({});
         let node = NodeView {
+            uuid: "1be26c0b-03f2-4d2e-ae87-c02d7f33c123",
             driver: "ipmi",
             driver_info: &info,
             target_raid_config: &raid,
             interface: &none,
         };
         let got = validate_node(hardware_type("ipmi"), &conf(), &node);
-        for (_, v) in got.as_object().unwrap() {
+        for (kind, v) in got.as_object().unwrap() {
+            if kind == "power" || kind == "management" {
+                assert_eq!(v, &json!({"result": true}), "{kind}");
+                continue;
+            }
             assert_eq!(v["result"], false);
             assert!(v["reason"]
                 .as_str()
                 .unwrap()
                 .contains("Berth does not run hardware type ipmi"));
         }
+        let empty = json!({});
+        let node = NodeView {
+            driver_info: &empty,
+            ..node
+        };
+        let got = validate_node(hardware_type("ipmi"), &conf(), &node);
+        assert_eq!(got["power"]["result"], false);
+        assert!(got["power"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ipmi_address"));
     }
 }

@@ -151,6 +151,7 @@ impl From<&Error> for WireError {
                 host: Some(host.clone()),
             },
             Error::ServiceUnavailable(m) => WireError::simple("ServiceUnavailable", m),
+            Error::DriverFailure(m) => WireError::simple("DriverFailure", m),
             Error::Internal(m) => WireError::simple("Internal", m),
         }
     }
@@ -177,6 +178,7 @@ impl From<WireError> for Error {
                 host: host.unwrap_or_default(),
             },
             "ServiceUnavailable" => Error::ServiceUnavailable(message),
+            "DriverFailure" => Error::DriverFailure(message),
             "Internal" => Error::Internal(message),
             other => Error::Internal(format!("{other}: {message}")),
         }
@@ -253,6 +255,7 @@ mod tests {
                 host: "cond-1".into(),
             },
             Error::ServiceUnavailable("down".into()),
+            Error::DriverFailure("IPMI call failed".into()),
             Error::Internal("boom".into()),
         ]
     }

@@ -70,6 +70,7 @@ impl TestBerth {
         let presence = ConductorPresence::start(conf.clone(), datastore.clone())
             .await
             .unwrap();
+        manager.start_periodic_tasks();
         let state =
             Arc::new(berth::api::ApiState::new(conf.clone(), datastore, rpc.clone()).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -756,7 +756,7 @@ async fn power(
             &Target::Conductor(host),
             &context_of(&req),
             "change_node_power_state",
-            json!({"uuid": row.uuid, "target": target.as_str()}),
+            json!({"uuid": row.uuid, "target": target.as_str(), "timeout": body.get("timeout")}),
             state.rpc_timeout(),
         )
         .await?;

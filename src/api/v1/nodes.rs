@@ -1,5 +1,6 @@
 //! `/v1/nodes`: list, create and show (the rest of Ironic's node API grows here).
 
+pub(crate) use crate::db::datastore::conductor::conductor_for_driver;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
@@ -15,7 +16,7 @@ use crate::auth::policy::owner_target;
 use crate::context::RequestContext;
 use crate::db::datastore::allocation::allocation_uuids_by_id;
 use crate::db::datastore::chassis::{chassis_get, chassis_get_by_id};
-use crate::db::datastore::conductor::{conductor_list_alive, ConductorRow};
+use crate::db::datastore::conductor::conductor_list_alive;
 use crate::db::datastore::node::{
     node_get, node_get_by_uuid, node_list, NodeFilter, NodeRow, ParentFilter, SORT_COLUMNS,
 };
@@ -41,21 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::patch().to(super::node_update::update),
         )
         .route("/v1/nodes/{ident}", web::delete().to(delete));
-}
-
-/// The live conductor that serves nodes of `driver`: the first by hostname
-/// that has it enabled. Both RPC routing and the node's `conductor` field
-/// (1.49) use this one rule.
-pub(crate) fn conductor_for_driver(alive: &[ConductorRow], driver: &str) -> Option<String> {
-    alive
-        .iter()
-        .find(|c| {
-            c.hardware_types
-                .as_deref()
-                .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
-                .is_some_and(|t| t.iter().any(|d| d == driver))
-        })
-        .map(|c| c.hostname.clone())
 }
 
 /// Ironic picks a conductor that has the driver; none means 400.

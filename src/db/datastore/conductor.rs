@@ -196,3 +196,18 @@ pub fn conductor_list(
     }
     Ok(q.limit(limit).load(conn)?)
 }
+
+/// The live conductor that serves nodes of `driver`: the first by hostname
+/// that has it enabled. Both RPC routing and the node's `conductor` field
+/// (1.49) use this one rule.
+pub fn conductor_for_driver(alive: &[ConductorRow], driver: &str) -> Option<String> {
+    alive
+        .iter()
+        .find(|c| {
+            c.hardware_types
+                .as_deref()
+                .and_then(|t| serde_json::from_str::<Vec<String>>(t).ok())
+                .is_some_and(|t| t.iter().any(|d| d == driver))
+        })
+        .map(|c| c.hostname.clone())
+}
