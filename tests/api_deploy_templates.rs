@@ -418,3 +418,87 @@ async fn openstack_baremetal_deploy_template_commands() {
     assert!(err.contains("404") || err.contains("not allow"), "{err}");
     berth.stop().await;
 }
+
+/// Polls the node until it reaches `state`.
+async fn wait_for_state(http: &reqwest::Client, base: &str, node: &str, state: &str) -> Value {
+    for _ in 0..200 {
+        let url = format!("{base}/v1/nodes/{node}");
+        let n = ok_json(send(http, M::GET, &url, "1.115", None).await, 200).await;
+        if n["provision_state"] == state {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node {node} did not reach {state}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_runs_the_steps_of_templates_matching_instance_traits() {
+    let berth = TestBerth::start("[DEFAULT]\nauth_strategy = noauth\n").await;
+    let http = client();
+    let base = berth.base.clone();
+    let templates = format!("{base}/v1/deploy_templates");
+    let hold = step("deploy", "hold", json!(50));
+    let body = json!({"name": "CUSTOM_HOLD", "steps": [hold]});
+    ok_json(send(&http, M::POST, &templates, V, Some(body)).await, 201).await;
+
+    let deploy = |node: String, user_steps: Value| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            let url = format!("{base}/v1/nodes/{node}");
+            let patch = json!([{"op": "add", "path": "/instance_info/traits", "value": ["CUSTOM_HOLD", "CUSTOM_NONE"]}]);
+            ok_json(send(&http, M::PATCH, &url, "1.115", Some(patch)).await, 200).await;
+            let mut body = json!({"target": "active"});
+            if !user_steps.is_null() {
+                body["deploy_steps"] = user_steps;
+            }
+            let resp = send(
+                &http,
+                M::PUT,
+                &format!("{url}/states/provision"),
+                "1.115",
+                Some(body),
+            )
+            .await;
+            assert_eq!(resp.status(), 202);
+            wait_for_state(&http, &base, &node, "wait call-back").await
+        }
+    };
+
+    // The template's step joins the driver's: the deployment holds.
+    let node = common::new_node(&http, &base, "templated").await;
+    for target in ["manage", "provide"] {
+        common::set_provision(&http, &base, &node, target, "1.115").await;
+    }
+    let waiting = deploy(node.clone(), Value::Null).await;
+    let steps = &waiting["driver_internal_info"]["deploy_steps"];
+    let names: Vec<&str> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["deploy", "hold"], "{steps}");
+    assert_eq!(steps[1]["priority"], 50);
+    let held = wait_for_state(&http, &base, &node, "deploy hold").await;
+    assert_eq!(held["deploy_step"]["step"], "hold");
+
+    // A user step of the same interface and name overrides the template's:
+    // priority 0 disables it, and the deployment runs straight through.
+    let other = common::new_node(&http, &base, "overridden").await;
+    for target in ["manage", "provide"] {
+        common::set_provision(&http, &base, &other, target, "1.115").await;
+    }
+    let waiting = deploy(other.clone(), json!([step("deploy", "hold", json!(0))])).await;
+    let steps = &waiting["driver_internal_info"]["deploy_steps"];
+    let names: Vec<&str> = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["deploy"], "{steps}");
+    wait_for_state(&http, &base, &other, "active").await;
+    berth.stop().await;
+}

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 use super::node_write::node_interface;
 use super::task::{Also, NodeTask};
 use crate::api::patch::python_repr as py_repr;
+use crate::db::datastore::deploy_template::deploy_template_steps_for_instance;
 use crate::db::datastore::node::node_set_power_state;
 use crate::db::datastore::node::NodeRow;
 use crate::db::datastore::node_steps::{node_write_steps, StepWrite};
@@ -197,7 +198,12 @@ async fn begin(
     let plan = match verb.event() {
         Event::Deploy | Event::Rebuild => {
             let user = steps_of(&args.deploy_steps);
-            Some((Flow::Deploy, deploy_plan(task, &user)?))
+            let instance_info = Value::Object(object(&task.node.instance_info));
+            let templates = runner
+                .datastore
+                .run(move |c| deploy_template_steps_for_instance(c, &instance_info))
+                .await?;
+            Some((Flow::Deploy, deploy_plan(task, &templates, &user)?))
         }
         Event::Clean if task.state()? == S::Manageable => {
             Some((Flow::Clean, steps_of(&args.clean_steps)))
@@ -262,13 +268,24 @@ fn steps_of(v: &Option<Value>) -> Vec<Value> {
 /// priority first (ties by interface). User steps the driver does not know
 /// are left out, as Ironic skips them until in-band steps are known; the
 /// core `deploy.deploy` step may only be disabled (priority 0).
-fn deploy_plan(task: &NodeTask, user: &[Value]) -> Result<Vec<Value>> {
+/// Ironic's `_get_all_deployment_steps`: the steps of the deploy templates
+/// matching the instance's traits, overridden by the user's steps of the
+/// same interface and name, then merged with the driver's.
+fn deploy_plan(task: &NodeTask, templates: &[Value], user: &[Value]) -> Result<Vec<Value>> {
     let driver: Vec<Value> = offered(&task.node, StepKind::Deploy)
         .iter()
         .map(|s| s.to_json())
         .collect();
+    let same = |a: &Value, b: &Value| {
+        str_of(a, "interface") == str_of(b, "interface") && str_of(a, "step") == str_of(b, "step")
+    };
+    let requested: Vec<&Value> = templates
+        .iter()
+        .filter(|t| !user.iter().any(|u| same(u, t)))
+        .chain(user.iter())
+        .collect();
     let mut chosen = Vec::new();
-    for step in user {
+    for step in requested {
         let mut step = step.clone();
         let priority = priority_of(&step);
         step["priority"] = json!(priority);
