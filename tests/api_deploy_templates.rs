@@ -467,38 +467,40 @@ async fn deploy_runs_the_steps_of_templates_matching_instance_traits() {
     };
 
     // The template's step joins the driver's: the deployment holds.
-    let node = common::new_node(&http, &base, "templated").await;
-    for target in ["manage", "provide"] {
-        common::set_provision(&http, &base, &node, target, "1.115").await;
-    }
+    let available = |name: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let node = common::new_node(&http, &base, name).await;
+            for target in ["manage", "provide"] {
+                common::set_provision(&http, &base, &node, target, "1.115").await;
+            }
+            node
+        }
+    };
+    let step_names = |node: &Value| -> Vec<String> {
+        let steps = node["driver_internal_info"]["deploy_steps"]
+            .as_array()
+            .unwrap();
+        steps
+            .iter()
+            .map(|s| s["step"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let node = available("templated").await;
     let waiting = deploy(node.clone(), Value::Null).await;
-    let steps = &waiting["driver_internal_info"]["deploy_steps"];
-    let names: Vec<&str> = steps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["deploy", "hold"], "{steps}");
-    assert_eq!(steps[1]["priority"], 50);
+    assert_eq!(step_names(&waiting), ["deploy", "hold"]);
+    assert_eq!(
+        waiting["driver_internal_info"]["deploy_steps"][1]["priority"],
+        50
+    );
     let held = wait_for_state(&http, &base, &node, "deploy hold").await;
     assert_eq!(held["deploy_step"]["step"], "hold");
 
     // A user step of the same interface and name overrides the template's:
     // priority 0 disables it, and the deployment runs straight through.
-    let other = common::new_node(&http, &base, "overridden").await;
-    for target in ["manage", "provide"] {
-        common::set_provision(&http, &base, &other, target, "1.115").await;
-    }
+    let other = available("overridden").await;
     let waiting = deploy(other.clone(), json!([step("deploy", "hold", json!(0))])).await;
-    let steps = &waiting["driver_internal_info"]["deploy_steps"];
-    let names: Vec<&str> = steps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["step"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["deploy"], "{steps}");
+    assert_eq!(step_names(&waiting), ["deploy"]);
     wait_for_state(&http, &base, &other, "active").await;
     berth.stop().await;
 }

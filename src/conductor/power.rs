@@ -249,14 +249,18 @@ impl ConductorManager {
                 self.give_up_sync(&uuid, Some(actual), None).await;
                 return;
             }
-            Some(expected)
-                if self.conf.conductor.force_power_state_during_sync && !node.disable_power_off =>
-            {
+            Some(expected) => {
+                let force =
+                    self.conf.conductor.force_power_state_during_sync && !node.disable_power_off;
+                let outcome = if force {
+                    "changing the hardware back to it"
+                } else {
+                    "recording what was found"
+                };
                 let event = format!(
-                    "Power state sync: node {uuid} was found '{}' but is recorded '{}'; changing the hardware back to '{}'.",
+                    "Power state sync: node {uuid} was found '{}' but is recorded '{}'; {outcome}.",
                     actual.as_str(),
                     expected.as_str(),
-                    expected.as_str()
                 );
                 tracing::warn!(node = %uuid, "{event}");
                 node_history_record(
@@ -269,39 +273,17 @@ impl ConductorManager {
                     None,
                 )
                 .await;
-                if run
+                if !force {
+                    let kept = node.last_error.as_deref();
+                    run.record(&task.node, Some(actual.as_str()), kept).await;
+                    self.sync_failures.reset(&uuid);
+                } else if run
                     .node_power_action(&mut task, bmc.as_ref(), expected)
                     .await
                     .is_ok()
                 {
                     self.sync_failures.reset(&uuid);
                 }
-            }
-            Some(expected) => {
-                let event = format!(
-                    "Power state sync: node {uuid} was found '{}' but was recorded '{}'; recorded '{}'.",
-                    actual.as_str(),
-                    expected.as_str(),
-                    actual.as_str()
-                );
-                tracing::warn!(node = %uuid, "{event}");
-                node_history_record(
-                    &self.datastore,
-                    &host,
-                    &node,
-                    MONITORING,
-                    &event,
-                    false,
-                    None,
-                )
-                .await;
-                run.record(
-                    &task.node,
-                    Some(actual.as_str()),
-                    node.last_error.as_deref(),
-                )
-                .await;
-                self.sync_failures.reset(&uuid);
             }
         }
         task.release().await;

@@ -9,7 +9,7 @@ use crate::db::schema::nodes;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 
-fn not_reserved(uuid: &str, host: &str) -> Error {
+pub(super) fn not_reserved(uuid: &str, host: &str) -> Error {
     Error::Conflict(format!("Node {uuid} is not reserved by {host}"))
 }
 

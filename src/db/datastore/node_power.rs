@@ -5,10 +5,11 @@
 use diesel::prelude::*;
 
 use super::node::NodeRow;
+use super::node_management::not_reserved;
 use super::now;
 use crate::db::schema::nodes;
 use crate::db::DbConnection;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Ironic's `faults.POWER_FAILURE`.
 pub const POWER_FAILURE: &str = "power failure";
@@ -18,10 +19,6 @@ pub const POWER_FAILURE: &str = "power failure";
 /// credentials are known yet.
 pub const SYNC_EXCLUDED_STATES: &[&str] =
     &["wait call-back", "clean wait", "enroll", "adopt failed"];
-
-fn not_reserved(uuid: &str, host: &str) -> Error {
-    Error::Conflict(format!("Node {uuid} is not reserved by {host}"))
-}
 
 /// Nodes the power sync may look at: unreserved, not in maintenance, no
 /// power action running, not in an excluded state.
