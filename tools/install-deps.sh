@@ -38,6 +38,9 @@ DEBIAN_PACKAGES=(
     pkg-config
     libssl-dev
     ipmitool
+    # The BMC the IPMI tests talk to (ipmi_sim, sdrcomp) and the VM it powers.
+    openipmi
+    qemu-system-x86
     curl
     python3
     python3-venv

@@ -6,6 +6,8 @@
 //! `BERTH_REQUIRE_PEERS=1` (the full suite), where it fails.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ipmi_sim;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::Arc;
