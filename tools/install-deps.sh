@@ -39,6 +39,7 @@ DEBIAN_PACKAGES=(
     libssl-dev
     ipmitool
     curl
+    openssl
     python3
     python3-venv
 )
