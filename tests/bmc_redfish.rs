@@ -400,10 +400,11 @@ async fn session_mock_handler(
     use actix_web::HttpResponse;
     use std::sync::atomic::Ordering;
     let error = |status: u16, message: &str| {
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
-            .json(json!({"error": {"code": "Base.1.0.GeneralError", "message": message,
+        HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(
+            json!({"error": {"code": "Base.1.0.GeneralError", "message": message,
                 "@Message.ExtendedInfo": [{"MessageId": "Base.1.0.NoValidSession",
-                    "Message": format!("{message} (mock)")}]}}))
+                    "Message": format!("{message} (mock)")}]}}),
+        )
     };
     let sessions = "/redfish/v1/SessionService/Sessions";
     match (req.method().as_str(), req.path().trim_end_matches('/')) {
@@ -437,8 +438,9 @@ async fn session_mock_handler(
         return error(401, "No valid session");
     }
     match (req.method().as_str(), req.path().trim_end_matches('/')) {
-        ("GET", "/redfish/v1/Systems") => HttpResponse::Ok()
-            .json(json!({"Members": [{"@odata.id": "/redfish/v1/Systems/1"}]})),
+        ("GET", "/redfish/v1/Systems") => {
+            HttpResponse::Ok().json(json!({"Members": [{"@odata.id": "/redfish/v1/Systems/1"}]}))
+        }
         ("GET", "/redfish/v1/Systems/1") => HttpResponse::Ok()
             .json(json!({"@odata.id": "/redfish/v1/Systems/1", "PowerState": "On"})),
         _ => error(404, "Not found"),
@@ -491,11 +493,20 @@ async fn sessions_are_reused_renewed_on_401_and_refused_on_bad_credentials() {
             "redfish_password": password, "redfish_auth_type": auth})
     };
     let bmc_session = bmc(&conf, &info("session", "secret")).unwrap();
-    assert_eq!(bmc_session.power_state().await.unwrap(), PowerState::PowerOn);
-    assert_eq!(bmc_session.power_state().await.unwrap(), PowerState::PowerOn);
+    assert_eq!(
+        bmc_session.power_state().await.unwrap(),
+        PowerState::PowerOn
+    );
+    assert_eq!(
+        bmc_session.power_state().await.unwrap(),
+        PowerState::PowerOn
+    );
     assert_eq!(mock.logins(), 1, "one session for both calls");
     mock.expire();
-    assert_eq!(bmc_session.power_state().await.unwrap(), PowerState::PowerOn);
+    assert_eq!(
+        bmc_session.power_state().await.unwrap(),
+        PowerState::PowerOn
+    );
     assert_eq!(mock.logins(), 2, "a 401 renews the session");
 
     // `auto` takes the session the service offers.

@@ -133,7 +133,7 @@ impl RedfishInfo {
         }
         let url = Url::parse(&address).map_err(|_| invalid_address(&address, node))?;
         if !matches!(url.scheme(), "http" | "https")
-            || url.host_str().is_none_or(str::is_empty)
+            || url.host_str().map_or(true, str::is_empty)
             || url.query().is_some()
             || url.fragment().is_some()
         {
