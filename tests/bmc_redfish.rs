@@ -152,14 +152,9 @@ async fn sensors_from_the_chassis_thermal_with_units_and_thresholds() {
         return;
     };
     let sensors = bmc.sensors().await.unwrap();
-    let chassis = sushy
-        .get(
-            &sushy.get(&sushy.system_path(0)).await["Links"]["Chassis"][0]["@odata.id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        )
-        .await;
+    let system = sushy.get(&sushy.system_path(0)).await;
+    let chassis_path = system["Links"]["Chassis"][0]["@odata.id"].as_str().unwrap();
+    let chassis = sushy.get(chassis_path).await;
     let thermal = sushy
         .get(chassis["Thermal"]["@odata.id"].as_str().unwrap())
         .await;
