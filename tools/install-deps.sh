@@ -42,6 +42,7 @@ DEBIAN_PACKAGES=(
     openipmi
     qemu-system-x86
     curl
+    openssl
     python3
     python3-venv
 )

@@ -17,6 +17,8 @@ use berth::conductor::service::ConductorPresence;
 use berth::conf::Config;
 use berth::rpc::local::LocalTransport;
 
+pub mod sushy;
+
 /// The value of a peer variable, `None` to skip, or a panic when the full
 /// suite requires it.
 pub fn peer(var: &str) -> Option<String> {
