@@ -73,6 +73,10 @@ impl Page {
             sort_dir,
         })
     }
+
+    pub fn descending(&self) -> bool {
+        self.sort_dir == SortDir::Desc
+    }
 }
 
 /// Parses `fields=a,b` after checking the version allows it.

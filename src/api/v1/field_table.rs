@@ -25,6 +25,29 @@ pub struct FieldSpec<T> {
     pub get: fn(&T, &str) -> Value,
 }
 
+impl<T> FieldSpec<T> {
+    /// A field that `fields=` and `sort_key` refuse below `since` (the
+    /// common case).
+    pub const fn new(name: &'static str, since: Version, get: fn(&T, &str) -> Value) -> Self {
+        Self {
+            name,
+            since,
+            gate: Gate::Refuse,
+            get,
+        }
+    }
+
+    /// A field that is silently dropped below `since`.
+    pub const fn hidden(name: &'static str, since: Version, get: fn(&T, &str) -> Value) -> Self {
+        Self {
+            name,
+            since,
+            gate: Gate::Hide,
+            get,
+        }
+    }
+}
+
 /// The version that introduced `name`, if the table knows it.
 pub fn since<T>(table: &[FieldSpec<T>], name: &str) -> Option<Version> {
     table.iter().find(|f| f.name == name).map(|f| f.since)

@@ -28,6 +28,7 @@ pub mod ports;
 pub mod ramdisk;
 pub mod runbooks;
 pub mod shards;
+pub mod step_resources;
 pub mod steps;
 pub mod traits;
 pub mod vendor_passthru;

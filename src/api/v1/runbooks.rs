@@ -8,19 +8,21 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::collection::{collection, requested_fields, ShowQuery, SortDir};
-use super::deploy_templates::patched_document;
-use super::field_table::{render, strict_bool, FieldSpec, Gate};
+use super::field_table::{strict_bool, FieldSpec};
 use super::node_access::denied;
+use super::step_resources::{
+    gate, optional_uuid, patched_document, patched_steps, rule, step_resource_fields,
+    steps_unmasked, Common, StepResource,
+};
 use super::steps::{
-    below_version, check_keys, check_optional, check_optional_string, check_steps,
-    check_trait_name, check_visible, checked_ident, list_args, not_of_type, object_body,
-    parse_steps, step_view, ListQuery, SchemaErrors, StepRank,
+    check_keys, check_optional, check_optional_string, check_steps, check_trait_name,
+    checked_ident, not_of_type, object_body, parse_steps, ListArgs, ListQuery, SchemaErrors,
+    StepRank,
 };
 use super::traits::{body_json, check_trait, traits_of_body};
-use super::views::{json_object, object_column, timestamp};
+use super::views::{json_object, object_column};
 use crate::api::error::routing_body;
-use crate::api::links::{base_url, resource_links};
+use crate::api::links::base_url;
 use crate::api::microversion::Version;
 use crate::api::middleware::{context_of, version_of};
 use crate::api::patch::python_repr;
@@ -34,6 +36,7 @@ use crate::db::datastore::runbook::{
     runbook_traits_remove, runbook_traits_set, runbook_update, NewRunbook, Runbook, RunbookChanges,
     RunbookFilter, RUNBOOK_SORT_KEYS,
 };
+use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::states::Verb;
 
@@ -42,90 +45,9 @@ pub const RUNBOOKS_API: Version = Version::new(1, 92);
 /// Runbook traits, `description` and names that need not be traits.
 pub const RUNBOOK_TRAITS: Version = Version::new(1, 112);
 
-const BELOW: &str = "The API version does not allow runbooks";
 const BELOW_TRAITS: &str = "The API version does not allow runbook traits";
 
 const ONE_OR_ALL: &str = "A single runbook trait may be added via PUT /v1/runbooks/<runbook identifier>/traits/<trait> with no body, or all runbook traits may be replaced via PUT /v1/runbooks/<runbook identifier>/traits with the list of traits specified in the request body.";
-
-const BASE: Version = RUNBOOKS_API;
-
-pub const RUNBOOK_FIELDS: &[FieldSpec<Runbook>] = &[
-    FieldSpec {
-        name: "uuid",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.uuid),
-    },
-    FieldSpec {
-        name: "created_at",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| timestamp(Some(r.runbook.created_at)),
-    },
-    FieldSpec {
-        name: "updated_at",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| timestamp(r.runbook.updated_at),
-    },
-    FieldSpec {
-        name: "name",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.name),
-    },
-    FieldSpec {
-        name: "extra",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json_object(&r.runbook.extra),
-    },
-    FieldSpec {
-        name: "public",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.public),
-    },
-    FieldSpec {
-        name: "owner",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.owner),
-    },
-    FieldSpec {
-        name: "disable_ramdisk",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.disable_ramdisk),
-    },
-    FieldSpec {
-        name: "description",
-        since: RUNBOOK_TRAITS,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.runbook.description),
-    },
-    FieldSpec {
-        name: "links",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, b| resource_links(b, "runbooks", &r.runbook.uuid),
-    },
-    FieldSpec {
-        name: "steps",
-        since: BASE,
-        gate: Gate::Refuse,
-        get: |r, _| Value::Array(steps_view(r)),
-    },
-    FieldSpec {
-        name: "traits",
-        since: RUNBOOK_TRAITS,
-        gate: Gate::Refuse,
-        get: |r, _| json!(r.traits),
-    },
-];
-
-const LIST_FIELDS: &[&str] = &["uuid", "name"];
-const UNSORTABLE: &[&str] = &["extra", "steps", "traits"];
 
 const PATCH_FIELDS: &[&str] = &[
     "disable_ramdisk",
@@ -145,21 +67,9 @@ const PATCH_FIELDS_1_112: &[&str] = &[
     "description",
 ];
 
-fn steps_view(r: &Runbook) -> Vec<Value> {
-    r.steps
-        .iter()
-        .map(|s| step_view(&s.interface, &s.step, &s.args, s.rank, StepRank::Order))
-        .collect()
-}
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/runbooks", web::get().to(list))
-        .route("/v1/runbooks/", web::get().to(list))
-        .route("/v1/runbooks", web::post().to(create))
-        .route("/v1/runbooks/{ident}", web::get().to(show))
-        .route("/v1/runbooks/{ident}", web::patch().to(update))
-        .route("/v1/runbooks/{ident}", web::delete().to(delete))
-        .route("/v1/runbooks/{ident}/traits", web::get().to(traits_list))
+    super::step_resources::routes::<Runbook>(cfg);
+    cfg.route("/v1/runbooks/{ident}/traits", web::get().to(traits_list))
         .route("/v1/runbooks/{ident}/traits", web::put().to(traits_replace))
         .route(
             "/v1/runbooks/{ident}/traits",
@@ -179,14 +89,218 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn allowed(req: &HttpRequest) -> Option<HttpResponse> {
-    (!version_of(req).at_least(RUNBOOKS_API)).then(|| below_version(req, BELOW))
+impl StepResource for Runbook {
+    const COLLECTION: &'static str = "runbooks";
+    const SINCE: Version = RUNBOOKS_API;
+    const BELOW: &'static str = "The API version does not allow runbooks";
+    const IDENT: &'static str = "runbook_ident";
+    const POLICY: &'static str = "runbook";
+    const RANK: StepRank = StepRank::Order;
+    const FIELDS: &'static [FieldSpec<Self>] = step_resource_fields!(RUNBOOKS_API;
+        FieldSpec::new("public", RUNBOOKS_API, |r, _| json!(r.runbook.public)),
+        FieldSpec::new("owner", RUNBOOKS_API, |r, _| json!(r.runbook.owner)),
+        FieldSpec::new("disable_ramdisk", RUNBOOKS_API, |r, _| json!(r.runbook.disable_ramdisk)),
+        FieldSpec::new("description", RUNBOOK_TRAITS, |r, _| json!(r.runbook.description)),
+        FieldSpec::new("traits", RUNBOOK_TRAITS, |r, _| json!(r.traits)),
+    );
+    const UNSORTABLE: &'static [&'static str] = &["extra", "steps", "traits"];
+    const SORT_KEYS: &'static [&'static str] = RUNBOOK_SORT_KEYS;
+
+    fn common(&self) -> Common<'_> {
+        let r = &self.runbook;
+        Common {
+            uuid: &r.uuid,
+            name: &r.name,
+            extra: &r.extra,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            steps: &self.steps,
+        }
+    }
+
+    /// Ironic's `check_runbook_policy_and_retrieve`: 403, not 404.
+    async fn fetch(state: &ApiState, req: &HttpRequest, ident: &str, rule: &str) -> Result<Self> {
+        let i = checked_ident(ident, Self::IDENT)?;
+        let rb = state.datastore.run(move |c| runbook_get(c, &i)).await?;
+        if !allowed_on(state, req, rule, rb.runbook.owner.as_deref()) {
+            return Err(denied(rule));
+        }
+        Ok(rb)
+    }
+
+    /// A runbook the caller may not read is still shown when public.
+    async fn fetch_shown(state: &ApiState, req: &HttpRequest, ident: &str) -> Result<Self> {
+        match Self::fetch(state, req, ident, &rule::<Self>("get")).await {
+            Err(Error::Forbidden(m)) => {
+                let i = ident.to_string();
+                let rb = state.datastore.run(move |c| runbook_get(c, &i)).await?;
+                if !rb.runbook.public {
+                    return Err(Error::Forbidden(m));
+                }
+                Ok(rb)
+            }
+            other => other,
+        }
+    }
+
+    async fn list(
+        state: &ApiState,
+        req: &HttpRequest,
+        q: &ListQuery,
+    ) -> Result<(Vec<Self>, ListArgs)> {
+        if let Some(p) = &q.project {
+            strict_bool("project", p)?;
+        }
+        let project = if allowed_on(state, req, "baremetal:runbook:list_all", None) {
+            None
+        } else {
+            let p = context_of(req)
+                .project_id
+                .clone()
+                .ok_or_else(|| denied("baremetal:runbook:list_all"))?;
+            if !allowed_on(state, req, "baremetal:runbook:list", None) {
+                return Err(denied("baremetal:runbook:list"));
+            }
+            Some(p)
+        };
+        let args = Self::list_args(q, version_of(req), state.conf.api.max_limit)?;
+        let p = args.page.clone();
+        let rows = state
+            .datastore
+            .run(move |c| {
+                runbook_list(
+                    c,
+                    &RunbookFilter {
+                        project,
+                        limit: p.limit,
+                        marker: p.marker.clone(),
+                        sort_key: p.sort_key.clone(),
+                        descending: p.descending(),
+                    },
+                )
+            })
+            .await?;
+        Ok((rows, args))
+    }
+
+    async fn create(state: &ApiState, req: &HttpRequest, body: &Value) -> Result<Self> {
+        let v = version_of(req);
+        if !allowed_on(state, req, "baremetal:runbook:create", None) {
+            return Err(denied("baremetal:runbook:create"));
+        }
+        let mut input = runbook_input(body, "runbook", v.at_least(RUNBOOK_TRAITS))?;
+        let ctx = context_of(req);
+        if ctx.system_scope.as_deref() != Some("all") {
+            let project = ctx.project_id.clone();
+            if input.owner.is_some() && input.owner != project {
+                return Err(Error::InvalidParameter(
+                    "Cannot create a runbook as a project scoped admin with an owner other than your own project.".into(),
+                ));
+            }
+            if project.is_some() && input.public {
+                return Err(Error::InvalidParameter(
+                    "Cannot create a public runbook as a project scoped admin.".into(),
+                ));
+            }
+            input.owner = project;
+        }
+        let new = NewRunbook {
+            uuid: input
+                .uuid
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            name: input.name,
+            description: input.description,
+            public: input.public,
+            owner: input.owner,
+            disable_ramdisk: input.disable_ramdisk,
+            extra: input.extra,
+            created_at: crate::db::datastore::now(),
+        };
+        let steps = input.steps;
+        state
+            .datastore
+            .run(move |c| runbook_create(c, new, steps))
+            .await
+    }
+
+    async fn update(
+        state: &ApiState,
+        req: &HttpRequest,
+        ident: &str,
+        body: &Value,
+    ) -> Result<Self> {
+        let v = version_of(req);
+        let fields = if v.at_least(RUNBOOK_TRAITS) {
+            PATCH_FIELDS_1_112
+        } else {
+            PATCH_FIELDS
+        };
+        let ops = crate::api::patch::parse_patch(body, false)?;
+        for op in &ops {
+            let field = op.path.split('/').nth(1).unwrap_or("");
+            if !fields.contains(&field) {
+                return Err(Error::InvalidParameter(format!(
+                    "Cannot patch {}. Only the following can be updated: {}",
+                    op.path,
+                    fields.join(", ")
+                )));
+            }
+        }
+        let rules = patch_rules(body);
+        let rb = Self::fetch(state, req, ident, rules[0]).await?;
+        for rule in &rules[1..] {
+            if !allowed_on(state, req, rule, rb.runbook.owner.as_deref()) {
+                return Err(denied(rule));
+            }
+        }
+        let owner = patch_values(body, "/owner");
+        let public = patch_values(body, "/public");
+        if !owner.is_empty() {
+            let public_value = public.first().is_some_and(|p| truthy(p));
+            if (rb.runbook.public && public.is_empty()) || public_value {
+                return Err(Error::InvalidParameter(format!(
+                    "Couldn't apply patch '{}'. Reason: There cannot be an owner for a public runbook",
+                    python_repr(body)
+                )));
+            }
+        }
+        let mut doc = patch_document(&rb);
+        if !public.is_empty() {
+            doc["owner"] = Value::Null;
+        }
+        let (patched, ops) = patched_document(&doc, body, fields, Self::RANK)?;
+        // Ironic validates every patch with the 1.112 schema, so names made at
+        // 1.112 stay patchable at older versions.
+        let input = runbook_input(&Value::Object(patched.clone()), "patch", true)?;
+        let r = &rb.runbook;
+        let changed =
+            |k: &str| patched.get(k) != doc.get(k) || (k == "owner" && !public.is_empty());
+        let changes = RunbookChanges {
+            name: (input.name != r.name).then_some(input.name),
+            description: changed("description").then_some(input.description),
+            public: changed("public").then_some(input.public),
+            owner: changed("owner").then_some(input.owner),
+            disable_ramdisk: changed("disable_ramdisk").then_some(input.disable_ramdisk),
+            extra: changed("extra").then_some(input.extra),
+            updated_at: None,
+        };
+        let steps = patched_steps(&ops, input.steps);
+        let uuid = r.uuid.clone();
+        state
+            .datastore
+            .run(move |c| runbook_update(c, &uuid, changes, steps))
+            .await
+    }
+
+    fn delete(c: &mut DbConnection, uuid: &str) -> Result<()> {
+        runbook_delete(c, uuid)
+    }
 }
 
 /// The runbook API's gate, then the traits sub-resource's (404 for every
 /// method below 1.112).
 fn traits_allowed(req: &HttpRequest) -> Option<HttpResponse> {
-    allowed(req).or_else(|| {
+    gate::<Runbook>(req).or_else(|| {
         (!version_of(req).at_least(RUNBOOK_TRAITS)).then(|| {
             HttpResponse::NotFound().json(routing_body(StatusCode::NOT_FOUND, BELOW_TRAITS))
         })
@@ -199,108 +313,6 @@ fn allowed_on(state: &ApiState, req: &HttpRequest, rule: &str, owner: Option<&st
     state
         .policy
         .check(rule, &owner_target("runbook", &creds, owner, None), &creds)
-}
-
-/// The runbook named or numbered `ident`, if `rule` allows the caller on
-/// it (Ironic's `check_runbook_policy_and_retrieve`: 403, not 404).
-async fn fetch(state: &ApiState, req: &HttpRequest, ident: &str, rule: &str) -> Result<Runbook> {
-    let i = checked_ident(ident, "runbook_ident")?;
-    let rb = state.datastore.run(move |c| runbook_get(c, &i)).await?;
-    if !allowed_on(state, req, rule, rb.runbook.owner.as_deref()) {
-        return Err(denied(rule));
-    }
-    Ok(rb)
-}
-
-async fn list(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    q: web::Query<ListQuery>,
-) -> Result<HttpResponse> {
-    if let Some(r) = allowed(&req) {
-        return Ok(r);
-    }
-    let v = version_of(&req);
-    if let Some(p) = &q.project {
-        strict_bool("project", p)?;
-    }
-    let ctx = context_of(&req);
-    let project = if allowed_on(&state, &req, "baremetal:runbook:list_all", None) {
-        None
-    } else {
-        let p = ctx
-            .project_id
-            .clone()
-            .ok_or_else(|| denied("baremetal:runbook:list_all"))?;
-        if !allowed_on(&state, &req, "baremetal:runbook:list", None) {
-            return Err(denied("baremetal:runbook:list"));
-        }
-        Some(p)
-    };
-    let args = list_args(
-        &q,
-        v,
-        RUNBOOK_FIELDS,
-        LIST_FIELDS,
-        None,
-        UNSORTABLE,
-        RUNBOOK_SORT_KEYS,
-        state.conf.api.max_limit,
-    )?;
-    let p = args.page.clone();
-    let rows = state
-        .datastore
-        .run(move |c| {
-            runbook_list(
-                c,
-                &RunbookFilter {
-                    project,
-                    limit: p.limit,
-                    marker: p.marker.clone(),
-                    sort_key: p.sort_key.clone(),
-                    descending: p.sort_dir == SortDir::Desc,
-                },
-            )
-        })
-        .await?;
-    let base = base_url(&state, &req);
-    let items = rows
-        .iter()
-        .map(|r| render(RUNBOOK_FIELDS, r, &base, v, args.only.as_deref()))
-        .collect();
-    Ok(HttpResponse::Ok().json(collection(
-        "runbooks", items, &args.page, &base, "runbooks", &args.echo,
-    )))
-}
-
-async fn show(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    q: web::Query<ShowQuery>,
-) -> Result<HttpResponse> {
-    if let Some(r) = allowed(&req) {
-        return Ok(r);
-    }
-    let v = version_of(&req);
-    let fields = requested_fields(q.fields.as_deref(), v)?;
-    let rb = match fetch(&state, &req, &path, "baremetal:runbook:get").await {
-        // A runbook the caller may not read is still shown when public.
-        Err(Error::Forbidden(m)) => {
-            let i = path.clone();
-            let rb = state.datastore.run(move |c| runbook_get(c, &i)).await?;
-            if !rb.runbook.public {
-                return Err(Error::Forbidden(m));
-            }
-            rb
-        }
-        other => other?,
-    };
-    if let Some(f) = &fields {
-        check_visible(RUNBOOK_FIELDS, f, v)?;
-    }
-    let base = base_url(&state, &req);
-    Ok(HttpResponse::Ok().json(render(RUNBOOK_FIELDS, &rb, &base, v, fields.as_deref())))
 }
 
 /// A runbook body validated as Ironic's schema for the version (`modern`:
@@ -359,23 +371,8 @@ fn runbook_input(body: &Value, what: &str, modern: bool) -> Result<RunbookInput>
         }
     }
     errs.into_result(what)?;
-    let steps = parse_steps(&m["steps"], StepRank::Order)?
-        .into_iter()
-        .map(|s| NewStep {
-            interface: s.interface,
-            step: s.step,
-            args: s.args,
-            rank: s.rank,
-        })
-        .collect();
-    let uuid = match m.get("uuid").and_then(Value::as_str) {
-        Some(u) if uuid::Uuid::parse_str(u).is_err() => {
-            return Err(Error::InvalidParameter(format!(
-                "Expected UUID for uuid: {u}"
-            )))
-        }
-        other => other.map(str::to_string),
-    };
+    let steps = parse_steps(&m["steps"], StepRank::Order)?;
+    let uuid = optional_uuid(m)?;
     let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
     let flag = |k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
     Ok(RunbookInput {
@@ -415,61 +412,6 @@ fn check_runbook_name(errs: &mut SchemaErrors, val: &Value) {
         _ => errs.push(1, false, not_of_type(val, "'string'")),
     }
 }
-
-async fn create(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    body: web::Json<Value>,
-) -> Result<HttpResponse> {
-    if let Some(r) = allowed(&req) {
-        return Ok(r);
-    }
-    let v = version_of(&req);
-    if !allowed_on(&state, &req, "baremetal:runbook:create", None) {
-        return Err(denied("baremetal:runbook:create"));
-    }
-    let mut input = runbook_input(&body, "runbook", v.at_least(RUNBOOK_TRAITS))?;
-    let ctx = context_of(&req);
-    if ctx.system_scope.as_deref() != Some("all") {
-        let project = ctx.project_id.clone();
-        if input.owner.is_some() && input.owner != project {
-            return Err(Error::InvalidParameter(
-                "Cannot create a runbook as a project scoped admin with an owner other than your own project.".into(),
-            ));
-        }
-        if project.is_some() && input.public {
-            return Err(Error::InvalidParameter(
-                "Cannot create a public runbook as a project scoped admin.".into(),
-            ));
-        }
-        input.owner = project;
-    }
-    let new = NewRunbook {
-        uuid: input
-            .uuid
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-        name: input.name,
-        description: input.description,
-        public: input.public,
-        owner: input.owner,
-        disable_ramdisk: input.disable_ramdisk,
-        extra: input.extra,
-        created_at: crate::db::datastore::now(),
-    };
-    let steps = input.steps;
-    let rb = state
-        .datastore
-        .run(move |c| runbook_create(c, new, steps))
-        .await?;
-    let base = base_url(&state, &req);
-    Ok(HttpResponse::Created()
-        .insert_header((
-            "Location",
-            format!("{base}/v1/runbooks/{}", rb.runbook.uuid),
-        ))
-        .json(render(RUNBOOK_FIELDS, &rb, &base, v, None)))
-}
-
 /// The rules a patch needs, in Ironic's order: `owner` and `public` have
 /// their own; anything else (or nothing) needs the generic one.
 fn patch_rules(body: &Value) -> Vec<&'static str> {
@@ -501,19 +443,9 @@ fn patch_values<'a>(body: &'a Value, path: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The runbook as Ironic's `as_dict` gives it to a patch.
 fn patch_document(rb: &Runbook) -> Value {
-    let steps: Vec<Value> = rb
-        .steps
-        .iter()
-        .map(|s| {
-            json!({
-                "interface": s.interface,
-                "step": s.step,
-                "args": serde_json::from_str::<Value>(&s.args).unwrap_or_else(|_| json!({})),
-                "order": s.rank,
-            })
-        })
-        .collect();
+    let steps = steps_unmasked(&rb.steps, StepRank::Order);
     let r = &rb.runbook;
     json!({
         "uuid": r.uuid,
@@ -526,83 +458,6 @@ fn patch_document(rb: &Runbook) -> Value {
         "steps": steps,
     })
 }
-
-async fn update(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Json<Value>,
-) -> Result<HttpResponse> {
-    if let Some(r) = allowed(&req) {
-        return Ok(r);
-    }
-    let v = version_of(&req);
-    let fields = if v.at_least(RUNBOOK_TRAITS) {
-        PATCH_FIELDS_1_112
-    } else {
-        PATCH_FIELDS
-    };
-    let ops = crate::api::patch::parse_patch(&body, false)?;
-    for op in &ops {
-        let field = op.path.split('/').nth(1).unwrap_or("");
-        if !fields.contains(&field) {
-            return Err(Error::InvalidParameter(format!(
-                "Cannot patch {}. Only the following can be updated: {}",
-                op.path,
-                fields.join(", ")
-            )));
-        }
-    }
-    let rules = patch_rules(&body);
-    let rb = fetch(&state, &req, &path, rules[0]).await?;
-    for rule in &rules[1..] {
-        if !allowed_on(&state, &req, rule, rb.runbook.owner.as_deref()) {
-            return Err(denied(rule));
-        }
-    }
-    let owner = patch_values(&body, "/owner");
-    let public = patch_values(&body, "/public");
-    if !owner.is_empty() {
-        let public_value = public.first().is_some_and(|p| truthy(p));
-        if (rb.runbook.public && public.is_empty()) || public_value {
-            return Err(Error::InvalidParameter(format!(
-                "Couldn't apply patch '{}'. Reason: There cannot be an owner for a public runbook",
-                python_repr(&body)
-            )));
-        }
-    }
-    let mut doc = patch_document(&rb);
-    if !public.is_empty() {
-        doc["owner"] = Value::Null;
-    }
-    let (patched, ops) = patched_document(&doc, &body, fields, StepRank::Order)?;
-    // Ironic validates every patch with the 1.112 schema, so names made at
-    // 1.112 stay patchable at older versions.
-    let input = runbook_input(&Value::Object(patched.clone()), "patch", true)?;
-    let r = &rb.runbook;
-    let changed = |k: &str| patched.get(k) != doc.get(k) || (k == "owner" && !public.is_empty());
-    let changes = RunbookChanges {
-        name: (input.name != r.name).then_some(input.name),
-        description: changed("description").then_some(input.description),
-        public: changed("public").then_some(input.public),
-        owner: changed("owner").then_some(input.owner),
-        disable_ramdisk: changed("disable_ramdisk").then_some(input.disable_ramdisk),
-        extra: changed("extra").then_some(input.extra),
-        updated_at: None,
-    };
-    let steps = ops
-        .iter()
-        .any(|op| op.path.split('/').nth(1) == Some("steps"))
-        .then_some(input.steps);
-    let uuid = r.uuid.clone();
-    let rb = state
-        .datastore
-        .run(move |c| runbook_update(c, &uuid, changes, steps))
-        .await?;
-    let base = base_url(&state, &req);
-    Ok(HttpResponse::Ok().json(render(RUNBOOK_FIELDS, &rb, &base, v, None)))
-}
-
 /// Python truthiness of a JSON value, as Ironic's checks use it.
 fn truthy(v: &Value) -> bool {
     match v {
@@ -615,23 +470,6 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-async fn delete(
-    state: web::Data<ApiState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse> {
-    if let Some(r) = allowed(&req) {
-        return Ok(r);
-    }
-    let rb = fetch(&state, &req, &path, "baremetal:runbook:delete").await?;
-    let uuid = rb.runbook.uuid;
-    state
-        .datastore
-        .run(move |c| runbook_delete(c, &uuid))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 async fn traits_list(
     state: web::Data<ApiState>,
     req: HttpRequest,
@@ -640,7 +478,7 @@ async fn traits_list(
     if let Some(r) = traits_allowed(&req) {
         return Ok(r);
     }
-    let rb = fetch(&state, &req, &path, "baremetal:runbook:get").await?;
+    let rb = Runbook::fetch(&state, &req, &path, "baremetal:runbook:get").await?;
     Ok(HttpResponse::Ok().json(json!({"traits": rb.traits})))
 }
 
@@ -657,7 +495,7 @@ async fn traits_replace(
         Some(b) => traits_of_body(&b)?,
         None => None,
     };
-    let rb = fetch(&state, &req, &path, "baremetal:runbook:update").await?;
+    let rb = Runbook::fetch(&state, &req, &path, "baremetal:runbook:update").await?;
     let traits = traits.ok_or_else(|| Error::InvalidParameter(ONE_OR_ALL.into()))?;
     let id = rb.runbook.id;
     state
@@ -682,7 +520,7 @@ async fn trait_add(
     if let Some(b) = &body {
         traits_of_body(b)?;
     }
-    let rb = fetch(&state, &req, &ident, "baremetal:runbook:update").await?;
+    let rb = Runbook::fetch(&state, &req, &ident, "baremetal:runbook:update").await?;
     match &body {
         Some(Value::Object(m)) if m.contains_key("traits") => {
             return Err(Error::InvalidParameter(ONE_OR_ALL.into()))
@@ -715,7 +553,7 @@ async fn traits_remove_all(
     if let Some(r) = traits_allowed(&req) {
         return Ok(r);
     }
-    let rb = fetch(&state, &req, &path, "baremetal:runbook:update").await?;
+    let rb = Runbook::fetch(&state, &req, &path, "baremetal:runbook:update").await?;
     let id = rb.runbook.id;
     state
         .datastore
@@ -733,7 +571,7 @@ async fn trait_remove(
         return Ok(r);
     }
     let (ident, t) = path.into_inner();
-    let rb = fetch(&state, &req, &ident, "baremetal:runbook:update").await?;
+    let rb = Runbook::fetch(&state, &req, &ident, "baremetal:runbook:update").await?;
     let id = rb.runbook.id;
     state
         .datastore
@@ -784,7 +622,7 @@ pub async fn apply_runbook(
             "Expected a logical name or UUID but received {ident}."
         )));
     }
-    let rb = fetch(state, req, &ident, "baremetal:runbook:use").await?;
+    let rb = Runbook::fetch(state, req, &ident, "baremetal:runbook:use").await?;
     let node_id = node.id;
     let node_traits = state
         .datastore
@@ -831,14 +669,9 @@ pub async fn apply_runbook(
             "Please provide either \"{key}\" or a runbook, but not both."
         )));
     }
-    map.insert(key.into(), Value::Array(steps_view_unmasked(&rb)));
+    map.insert(
+        key.into(),
+        Value::Array(steps_unmasked(&rb.steps, StepRank::Order)),
+    );
     Ok(())
-}
-
-/// The runbook's steps as the conductor receives them (real arguments).
-fn steps_view_unmasked(rb: &Runbook) -> Vec<Value> {
-    patch_document(rb)["steps"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }

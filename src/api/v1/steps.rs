@@ -13,6 +13,7 @@ use super::views::mask_secrets;
 use crate::api::error::routing_body;
 use crate::api::microversion::Version;
 use crate::api::patch::python_repr;
+use crate::db::datastore::deploy_template::NewStep;
 use crate::error::{Error, Result};
 
 /// The interfaces a deploy, clean or runbook step may name, in Ironic's
@@ -56,15 +57,6 @@ impl StepRank {
             ),
         }
     }
-}
-
-/// One validated step; `args` is a JSON object.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Step {
-    pub interface: String,
-    pub step: String,
-    pub args: Value,
-    pub rank: i32,
 }
 
 /// The error `jsonschema.best_match` reports: the shallowest, then one not
@@ -278,12 +270,12 @@ pub fn check_steps(errs: &mut SchemaErrors, depth: usize, v: &Value, rank: StepR
 
 /// Steps that passed [`check_steps`], converted; then Ironic's
 /// `duplicate_steps` (one interface/step pair at most once).
-pub fn parse_steps(v: &Value, rank: StepRank) -> Result<Vec<Step>> {
-    let steps: Vec<Step> = v
+pub fn parse_steps(v: &Value, rank: StepRank) -> Result<Vec<NewStep>> {
+    let steps: Vec<NewStep> = v
         .as_array()
         .into_iter()
         .flatten()
-        .map(|s| Step {
+        .map(|s| NewStep {
             interface: s["interface"].as_str().unwrap_or_default().to_string(),
             step: s["step"].as_str().unwrap_or_default().to_string(),
             args: s
