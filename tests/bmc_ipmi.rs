@@ -31,6 +31,7 @@ fn bmc(registry: &Registry, driver_info: &Value) -> Arc<dyn Bmc> {
             uuid: "1be26c0b-03f2-4d2e-ae87-c02d7f33c123",
             power_interface: "ipmitool",
             driver_info,
+            power_state: None,
         })
         .unwrap()
 }
@@ -414,6 +415,7 @@ async fn chassis_status_lan_info_nmi_and_cipher_suites() {
             uuid: "u",
             power_interface: "ipmitool",
             driver_info: &info,
+            power_state: None,
         })
         .err()
         .unwrap();

@@ -29,6 +29,7 @@ fn bmc(conf: &Arc<Config>, info: &Value) -> Result<Arc<dyn Bmc>, BmcError> {
         uuid: NODE,
         power_interface: "redfish",
         driver_info: info,
+        power_state: None,
     })
 }
 

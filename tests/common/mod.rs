@@ -6,7 +6,9 @@
 //! `BERTH_REQUIRE_PEERS=1` (the full suite), where it fails.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cli;
 pub mod ipmi_sim;
+pub mod sushy;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -16,8 +18,6 @@ use berth::conductor::manager::ConductorManager;
 use berth::conductor::service::ConductorPresence;
 use berth::conf::Config;
 use berth::rpc::local::LocalTransport;
-
-pub mod sushy;
 
 /// The value of a peer variable, `None` to skip, or a panic when the full
 /// suite requires it.
