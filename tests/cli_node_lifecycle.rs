@@ -6,35 +6,19 @@
 
 mod common;
 
+use common::cli::Cli;
 use common::TestBerth;
 use serde_json::Value;
 
-struct Cli {
-    bin: String,
-    base: String,
+/// The node's state as the API shows it, read over HTTP (the CLI's start-up
+/// time is better spent on the actions themselves).
+trait NodeState {
+    async fn node(&self, node: &str) -> Value;
+    async fn state(&self, node: &str) -> (Value, Value);
 }
 
-impl Cli {
-    fn ok(&self, args: &[&str]) -> String {
-        let (ok, out, err) = common::openstack_noauth(&self.bin, &self.base, args);
-        assert!(ok, "openstack {}: {err} {out}", args.join(" "));
-        out
-    }
-
-    fn fails(&self, args: &[&str]) -> String {
-        let (ok, out, err) = common::openstack_noauth(&self.bin, &self.base, args);
-        assert!(!ok, "openstack {} should fail: {out}", args.join(" "));
-        format!("{err}{out}")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["-f", "json"]);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    /// The node as the API shows it at 1.46 (checked over HTTP: the CLI's
-    /// start-up time is better spent on the actions themselves).
+impl NodeState for Cli {
+    /// At 1.46.
     async fn node(&self, node: &str) -> Value {
         common::client()
             .get(format!("{}/v1/nodes/{node}", self.base))
