@@ -5,7 +5,7 @@
 //! ```text
 //!   bin/berth-api ──┐        bin/berth (all-in-one: api + conductor, in-process RPC, SQLite)
 //!                   ▼                 │
-//!                 api ──── rpc ───────┼──► conductor ──► (drivers, later)
+//!                 api ──── rpc ───────┼──► conductor ──► drivers (BMCs: ipmi, redfish, fake)
 //!                  │  \                │        │
 //!                  │   auth (keystone, │        │
 //!                  │   basic, policy)  │        │
@@ -29,7 +29,9 @@
 //! - `db`: the only module that speaks SQL; one file per resource under
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
 //! - `drivers`: hardware types and their interfaces (Ironic's tables and
-//!   the rules that choose and check a node's interfaces).
+//!   the rules that choose and check a node's interfaces), and `bmc`, the
+//!   one trait out-of-band control goes through, with its IPMI, Redfish and
+//!   fake clients.
 //! - `inspection`: inspection rules (validation, and the pure engine the
 //!   conductor runs on an agent's inventory).
 //! - `states`: Ironic's provision state machine (the one transition table)
