@@ -84,6 +84,24 @@ impl Api {
         let url = format!("{}/v1/nodes/{node}", self.base);
         ok_json(send(&self.http, M::PATCH, &url, V, Some(ops)).await, 200).await;
     }
+    /// Asks to manage `node`, whose BMC refuses it: verification fails back
+    /// to enroll with Ironic's message, which is returned.
+    async fn manage_fails(&self, node: &str) -> String {
+        let url = format!("{}/v1/nodes/{node}/states/provision", self.base);
+        let manage = json!({"target": "manage"});
+        let resp = send(&self.http, M::PUT, &url, V, Some(manage)).await;
+        assert_eq!(resp.status(), 202);
+        let n = self
+            .wait(node, "finished verifying", |n| {
+                n["target_provision_state"].is_null()
+            })
+            .await;
+        assert_eq!(n["provision_state"], "enroll");
+        let err = n["last_error"].as_str().unwrap().to_string();
+        let expected = format!("Failed to get power state for node {node}. Error: ");
+        assert!(err.starts_with(&expected), "{err}");
+        err
+    }
 }
 
 fn driver_info_args(info: &Value) -> Vec<String> {
@@ -311,29 +329,7 @@ async fn ipmi_wrong_password_fails_verification_with_a_clear_error() {
     let mut info = sim.driver_info();
     info["ipmi_password"] = json!("not-the-password");
     let node = create(&cli, "ipmi", "ipmi-bad", &info);
-    let url = format!("{}/v1/nodes/{node}/states/provision", api.base);
-    let resp = send(
-        &api.http,
-        M::PUT,
-        &url,
-        V,
-        Some(json!({"target": "manage"})),
-    )
-    .await;
-    assert_eq!(resp.status(), 202);
-    let n = api
-        .wait(&node, "finished verifying", |n| {
-            n["target_provision_state"].is_null()
-        })
-        .await;
-    assert_eq!(n["provision_state"], "enroll");
-    let err = n["last_error"].as_str().unwrap();
-    assert!(
-        err.starts_with(&format!(
-            "Failed to get power state for node {node}. Error: "
-        )),
-        "{err}"
-    );
+    let err = api.manage_fails(&node).await;
     assert!(
         !err.contains("not-the-password"),
         "no secret in the error: {err}"
@@ -400,25 +396,7 @@ async fn redfish_node_through_the_cli_against_sushy_tools() {
     let mut info = sushy.driver_info(0);
     info["redfish_password"] = json!("wrong");
     let bad = create(&cli, "redfish", "rf-bad", &info);
-    let url = format!("{}/v1/nodes/{bad}/states/provision", api.base);
-    let resp = send(
-        &api.http,
-        M::PUT,
-        &url,
-        V,
-        Some(json!({"target": "manage"})),
-    )
-    .await;
-    assert_eq!(resp.status(), 202);
-    let n = api
-        .wait(&bad, "finished verifying", |n| {
-            n["target_provision_state"].is_null()
-        })
-        .await;
-    assert_eq!(n["provision_state"], "enroll");
-    assert!(n["last_error"].as_str().unwrap().starts_with(&format!(
-        "Failed to get power state for node {bad}. Error: "
-    )));
+    api.manage_fails(&bad).await;
 
     sushy.stop();
     berth.stop().await;
