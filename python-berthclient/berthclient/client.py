@@ -20,6 +20,7 @@ and this class only joins paths to it.
 """
 
 import logging
+from urllib import parse
 
 import berthclient
 from berthclient import exceptions
@@ -40,6 +41,10 @@ MIN_API_VERSION = (1, 1)
 # The newest microversion this client understands. Raise it when a command
 # needs a newer one; the server's own maximum is learned at run time.
 LAST_KNOWN_API_VERSION = (1, 1)
+
+# The sensor types a node's BMC readings are grouped by (the values of the
+# ``sensor_type`` filter of GET /v1/nodes/{node}/sensors).
+SENSOR_TYPES = ('Temperature', 'Fan', 'Voltage', 'Current', 'Power')
 
 # Values of --os-berth-api-version that mean "the newest both sides know".
 LATEST_ALIASES = ('1', 'latest')
@@ -211,3 +216,39 @@ class Client:
                 'The root document of %s has no "versions" list of objects'
                 % self.endpoint)
         return versions
+
+    def list_node_sensors(self, node, sensor_type=None, since=None):
+        """The BMC sensor readings collected for a node.
+
+        ``GET /v1/nodes/{node}/sensors``, a Berth extension of Ironic's
+        API. The readings are those the conductor collects periodically
+        when ``[sensor_data]send_sensor_data`` is enabled.
+
+        :param node: the node's UUID or name.
+        :param sensor_type: only readings of this type (one of
+            :data:`SENSOR_TYPES`; the server validates it).
+        :param since: an ISO 8601 time: every retained sample collected at
+            or after it, oldest first. Without it, only the newest
+            collection.
+        :returns: the response body, a dict with ``node_uuid``,
+            ``collected_at`` (``None`` before the first collection) and
+            ``sensors``, a list of dicts each with ``sensor_type``,
+            ``name``, ``reading``, ``unit``, ``health``, ``thresholds``
+            and ``collected_at``.
+        """
+        path = '/v1/nodes/%s/sensors' % parse.quote(str(node), safe='')
+        query = []
+        if sensor_type is not None:
+            query.append(('sensor_type', sensor_type))
+        if since is not None:
+            query.append(('since', since))
+        if query:
+            path += '?' + parse.urlencode(query)
+        body = self.get_json(path)
+        sensors = body.get('sensors')
+        if (not isinstance(sensors, list)
+                or not all(isinstance(s, dict) for s in sensors)):
+            raise exceptions.InvalidResponse(
+                'GET %s%s returned no "sensors" list of objects' % (
+                    self.endpoint, path))
+        return body

@@ -42,6 +42,46 @@ def root_document(host, version='1.1'):
     }
 
 
+NODE_UUID = '1be26c0b-03f2-4d2e-ae87-c02d7f33c123'
+COLLECTED_AT = '2026-12-07T22:00:00+00:00'
+
+
+def sensor(sensor_type='Temperature', name='CPU Temp', reading=43.0,
+           unit='celsius', health='ok', lower_critical=None,
+           lower_non_critical=None, upper_non_critical=80.0,
+           upper_critical=90.0, collected_at=COLLECTED_AT):
+    """One reading as Berth lists it in GET /v1/nodes/{node}/sensors."""
+    return {
+        'sensor_type': sensor_type,
+        'name': name,
+        'reading': reading,
+        'unit': unit,
+        'health': health,
+        'thresholds': {
+            'lower_critical': lower_critical,
+            'lower_non_critical': lower_non_critical,
+            'upper_non_critical': upper_non_critical,
+            'upper_critical': upper_critical,
+        },
+        'collected_at': collected_at,
+    }
+
+
+def sensors_document(sensors=None, node_uuid=NODE_UUID,
+                     collected_at=COLLECTED_AT):
+    """The body of ``GET /v1/nodes/{node}/sensors``."""
+    if sensors is None:
+        sensors = [
+            sensor(),
+            sensor('Fan', 'Fan 1', 5400.0, 'rpm', 'ok', lower_critical=500.0,
+                   upper_non_critical=None, upper_critical=None),
+            sensor('Power', 'PSU1 Input', None, 'watts', None,
+                   upper_non_critical=None, upper_critical=None),
+        ]
+    return {'node_uuid': node_uuid, 'collected_at': collected_at,
+            'sensors': sensors}
+
+
 def ironic_error(status, faultstring):
     """An Ironic-style error body: a JSON string inside ``error_message``."""
     inner = {'faultcode': 'Client' if status < 500 else 'Server',

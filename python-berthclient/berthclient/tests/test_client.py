@@ -192,3 +192,90 @@ def test_no_common_version(fake_berth, session):
 
     with pytest.raises(exceptions.VersionNotSupported):
         berth.get_json('/v1/nodes')
+
+
+def test_list_node_sensors(fake_berth, session):
+    doc = fakes.sensors_document()
+    fake_berth.add('GET', '/v1/nodes/node-1/sensors',
+                   fakes.Response(200, doc))
+    berth = client.Client(session, fake_berth.url + '/v1', '1.1')
+
+    assert berth.list_node_sensors('node-1') == doc
+
+    [request] = fake_berth.requests
+    assert request['path'] == '/v1/nodes/node-1/sensors'
+    assert request['headers'][client.API_VERSION_HEADER] == '1.1'
+    assert request['headers']['Accept'] == 'application/json'
+
+
+def test_list_node_sensors_before_the_first_collection(fake_berth, session):
+    doc = fakes.sensors_document(sensors=[], collected_at=None)
+    fake_berth.add('GET', '/v1/nodes/%s/sensors' % fakes.NODE_UUID,
+                   fakes.Response(200, doc))
+
+    body = client.Client(session, fake_berth.url).list_node_sensors(
+        fakes.NODE_UUID)
+
+    assert body == {'node_uuid': fakes.NODE_UUID, 'collected_at': None,
+                    'sensors': []}
+
+
+def test_list_node_sensors_encodes_node_and_query(fake_berth, session):
+    path = ('/v1/nodes/rack%201%2Fnode%232%3F/sensors'
+            '?sensor_type=Fan&since=2026-12-07T22%3A00%3A00%2B00%3A00')
+    fake_berth.add('GET', path, fakes.Response(
+        200, fakes.sensors_document(sensors=[])))
+    berth = client.Client(session, fake_berth.url)
+
+    berth.list_node_sensors('rack 1/node#2?', sensor_type='Fan',
+                            since='2026-12-07T22:00:00+00:00')
+
+    assert [r['path'] for r in fake_berth.requests] == [path]
+
+
+@pytest.mark.parametrize('kwargs,query', [
+    ({'sensor_type': 'Power'}, '?sensor_type=Power'),
+    ({'since': '2026-12-07T22:00:00Z'}, '?since=2026-12-07T22%3A00%3A00Z'),
+    ({'sensor_type': None, 'since': None}, ''),
+])
+def test_list_node_sensors_sends_only_given_params(fake_berth, session,
+                                                   kwargs, query):
+    path = '/v1/nodes/n/sensors' + query
+    fake_berth.add('GET', path, fakes.Response(
+        200, fakes.sensors_document(sensors=[])))
+
+    client.Client(session, fake_berth.url).list_node_sensors('n', **kwargs)
+
+    assert [r['path'] for r in fake_berth.requests] == [path]
+
+
+@pytest.mark.parametrize('body', [
+    {'node_uuid': fakes.NODE_UUID, 'collected_at': None},
+    {'sensors': None},
+    {'sensors': {'CPU Temp': 43.0}},
+    {'sensors': [fakes.sensor(), 'Fan 1']},
+])
+def test_list_node_sensors_invalid_response(fake_berth, session, body):
+    fake_berth.add('GET', '/v1/nodes/n/sensors', fakes.Response(200, body))
+    berth = client.Client(session, fake_berth.url)
+
+    with pytest.raises(exceptions.InvalidResponse) as err:
+        berth.list_node_sensors('n')
+
+    assert str(err.value) == (
+        'GET %s/v1/nodes/n/sensors returned no "sensors" list of objects'
+        % fake_berth.url)
+
+
+def test_list_node_sensors_unknown_node(fake_berth, session):
+    fake_berth.add('GET', '/v1/nodes/nope/sensors', fakes.Response(
+        404, fakes.ironic_error(404, 'Node nope could not be found.'),
+        {'X-OpenStack-Request-Id': 'req-5678'}))
+    berth = client.Client(session, fake_berth.url)
+
+    with pytest.raises(exceptions.HttpError) as err:
+        berth.list_node_sensors('nope')
+
+    assert err.value.status_code == 404
+    assert str(err.value) == (
+        'Node nope could not be found. (HTTP 404) (Request-ID: req-5678)')

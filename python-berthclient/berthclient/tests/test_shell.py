@@ -27,6 +27,9 @@ import sys
 
 import pytest
 
+from berthclient import client
+from berthclient.tests import fakes
+
 
 def _osc_available():
     try:
@@ -102,3 +105,84 @@ def test_berth_help_lists_the_commands(tmp_path, argv):
 
     assert result.returncode == 0, result.stderr
     assert 'berth version show' in result.stdout
+    assert 'berth node sensor list' in result.stdout
+
+
+def test_node_sensor_list_json(fake_berth, tmp_path):
+    path = ('/v1/nodes/%s/sensors?sensor_type=Temperature'
+            '&since=2026-12-07T21%%3A00%%3A00Z' % fakes.NODE_UUID)
+    fake_berth.add('GET', path, fakes.Response(
+        200, fakes.sensors_document(sensors=[fakes.sensor()])))
+
+    result = openstack(tmp_path, '--os-auth-type', 'none',
+                       '--os-endpoint', fake_berth.url,
+                       'berth', 'node', 'sensor', 'list', fakes.NODE_UUID,
+                       '--sensor-type', 'Temperature',
+                       '--since', '2026-12-07T21:00:00Z',
+                       '--long', '-f', 'json')
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{
+        'Sensor Type': 'Temperature', 'Name': 'CPU Temp', 'Reading': 43.0,
+        'Unit': 'celsius', 'Health': 'ok', 'Lower Critical': None,
+        'Lower Non-Critical': None, 'Upper Non-Critical': 80.0,
+        'Upper Critical': 90.0, 'Collected At': fakes.COLLECTED_AT}]
+    [request] = fake_berth.requests
+    assert request['path'] == path
+    assert request['headers'][client.API_VERSION_HEADER] == (
+        client.format_version(client.LAST_KNOWN_API_VERSION))
+
+
+def test_node_sensor_list_default_columns(fake_berth, tmp_path):
+    fake_berth.add('GET', '/v1/nodes/node-1/sensors', fakes.Response(
+        200, fakes.sensors_document()))
+
+    result = openstack(tmp_path, '--os-auth-type', 'none',
+                       '--os-endpoint', fake_berth.url,
+                       'berth', 'node', 'sensor', 'list', 'node-1',
+                       '-f', 'json')
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        {'Sensor Type': 'Temperature', 'Name': 'CPU Temp', 'Reading': 43.0,
+         'Unit': 'celsius', 'Health': 'ok'},
+        {'Sensor Type': 'Fan', 'Name': 'Fan 1', 'Reading': 5400.0,
+         'Unit': 'rpm', 'Health': 'ok'},
+        {'Sensor Type': 'Power', 'Name': 'PSU1 Input', 'Reading': None,
+         'Unit': 'watts', 'Health': None},
+    ]
+
+
+def test_node_sensor_list_unknown_node(fake_berth, tmp_path):
+    fake_berth.add('GET', '/v1/nodes/nope/sensors', fakes.Response(
+        404, fakes.ironic_error(404, 'Node nope could not be found.')))
+
+    result = openstack(tmp_path, '--os-auth-type', 'none',
+                       '--os-endpoint', fake_berth.url,
+                       'berth', 'node', 'sensor', 'list', 'nope')
+
+    assert result.returncode == 1
+    assert 'Node nope could not be found. (HTTP 404)' in result.stderr
+
+
+def test_node_sensor_list_rejects_an_unknown_type(tmp_path):
+    result = openstack(tmp_path, '--os-auth-type', 'none',
+                       '--os-endpoint', 'http://127.0.0.1:9',
+                       'berth', 'node', 'sensor', 'list', 'node-1',
+                       '--sensor-type', 'Humidity')
+
+    assert result.returncode == 2
+    assert 'invalid choice' in result.stderr
+
+
+def test_node_sensor_list_help(tmp_path):
+    result = openstack(tmp_path, 'help', 'berth', 'node', 'sensor', 'list')
+
+    assert result.returncode == 0, result.stderr
+    assert 'berth node sensor list' in result.stdout
+    assert '<node>' in result.stdout
+    assert ('--sensor-type {Temperature,Fan,Voltage,Current,Power}'
+            in result.stdout)
+    assert '--since <time>' in result.stdout
+    assert '--long' in result.stdout
+    assert 'send_sensor_data' in result.stdout
