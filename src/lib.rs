@@ -25,7 +25,8 @@
 //! - `rpc`: the versioned envelope and the API↔conductor transports (AMQP via
 //!   lapin, or in-process for the all-in-one binary).
 //! - `conductor`: RPC methods, the ramdisk agent's side (token, heartbeats,
-//!   inspection data) and the conductor's presence (heartbeat).
+//!   inspection data), the periodic tasks (power sync, sensor collection)
+//!   and the conductor's presence (heartbeat).
 //! - `db`: the only module that speaks SQL; one file per resource under
 //!   `db/datastore/`, migrations for SQLite and MariaDB/MySQL in `migrations/`.
 //! - `drivers`: hardware types and their interfaces (Ironic's tables and

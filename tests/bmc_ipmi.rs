@@ -168,34 +168,6 @@ async fn boot_device_pxe_disk_persistent_and_next_boot() {
     assert!(sim.wait_qemu(false, WAIT));
 }
 
-/// `ipmitool sensor get NAME` → (reading, {threshold label: value}).
-fn ipmitool_sensor(sim: &IpmiSim, name: &str) -> (f64, Vec<(String, f64)>) {
-    let out = sim.ipmitool(&["sensor", "get", name]);
-    let mut reading = None;
-    let mut thresholds = Vec::new();
-    for line in out.lines() {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let (k, v) = (k.trim(), v.trim());
-        let number = v
-            .split_whitespace()
-            .next()
-            .and_then(|n| n.parse::<f64>().ok());
-        if k == "Sensor Reading" {
-            reading = number;
-        } else if k.starts_with("Lower") || k.starts_with("Upper") {
-            if let Some(n) = number {
-                thresholds.push((k.to_string(), n));
-            }
-        }
-    }
-    (
-        reading.unwrap_or_else(|| panic!("no reading in {out}")),
-        thresholds,
-    )
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sensors_have_units_and_thresholds_as_ipmitool_shows() {
     let Some(sim) = IpmiSim::start() else { return };
@@ -229,7 +201,7 @@ async fn sensors_have_units_and_thresholds_as_ipmitool_shows() {
         assert_eq!(r.reading, Some(s.value(s.raw)), "{}", r.name);
         assert_eq!(r.health.as_deref(), Some("ok"), "{}", r.name);
 
-        let (reading, thresholds) = ipmitool_sensor(&sim, s.name);
+        let (reading, thresholds) = sim.sensor(s.name);
         assert!(
             (reading - s.value(s.raw)).abs() < 1e-3,
             "{}: ipmitool {reading}",

@@ -401,3 +401,109 @@ async fn redfish_node_through_the_cli_against_sushy_tools() {
     sushy.stop();
     berth.stop().await;
 }
+
+/// Asks the emulator itself (not through Berth) to reset the system.
+async fn redfish_reset(sushy: &Sushy, system: &str, reset: &str) {
+    let (user, password) = sushy.credentials.clone().unwrap();
+    let resp = client()
+        .post(format!(
+            "{}{system}/Actions/ComputerSystem.Reset",
+            sushy.address
+        ))
+        .basic_auth(user, Some(password))
+        .json(&json!({"ResetType": reset}))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redfish_sync_forces_the_recorded_state_and_a_dead_bmc_is_reported() {
+    let Some(sushy) = Sushy::start(SushyOptions::default()).await else {
+        return;
+    };
+    let forced = CONF.replace(
+        "force_power_state_during_sync = false",
+        "force_power_state_during_sync = true",
+    );
+    let berth = TestBerth::start(&forced).await;
+    let Some(cli) = Cli::find(&berth.base) else {
+        berth.stop().await;
+        return;
+    };
+    let api = Api {
+        http: client(),
+        base: berth.base.clone(),
+    };
+    let system = sushy.system_path(0);
+    let node = create(&cli, "redfish", "rf-sync", &sushy.driver_info(0));
+    cli.ok(&["baremetal", "node", "manage", "--wait", "60", "rf-sync"]);
+    assert_eq!(api.node(&node).await["power_state"], "power off");
+
+    // Powered on behind Berth's back: the sync turns it off again and
+    // says so in the node's history.
+    redfish_reset(&sushy, &system, "On").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = sushy.get(&system).await["PowerState"].clone();
+        let history = api.history(&node).await;
+        let forced = history
+            .iter()
+            .any(|e| e.contains("found 'power on'") && e.contains("changing the hardware back"));
+        if forced && state == "Off" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not forced back off: {state} {history:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let n = api.wait_power(&node, "power off").await;
+    assert_eq!(n["maintenance"], false);
+
+    // Soft power off: a graceful shutdown request, which the emulator
+    // carries out.
+    cli.ok(&["baremetal", "node", "power", "on", "rf-sync"]);
+    api.wait_power(&node, "power on").await;
+    cli.ok(&["baremetal", "node", "power", "off", "--soft", "rf-sync"]);
+    api.wait_power(&node, "power off").await;
+    assert_eq!(sushy.get(&system).await["PowerState"], "Off");
+
+    // The BMC stops answering: a power action fails within the Redfish
+    // timeouts, naming the BMC, and the conductor stays responsive.
+    let address = sushy.address.clone();
+    sushy.stop();
+    let t0 = Instant::now();
+    let url = format!("{}/v1/nodes/{node}/states/power", api.base);
+    let resp = send(
+        &api.http,
+        M::PUT,
+        &url,
+        V,
+        Some(json!({"target": "power on"})),
+    )
+    .await;
+    assert_eq!(resp.status(), 202);
+    let prefix = "Failed to change power state to 'power on' by 'power on': ";
+    let err = loop {
+        let history = api.history(&node).await;
+        if let Some(e) = history.into_iter().find(|e| e.starts_with(prefix)) {
+            break e;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no failed power on recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(err.contains(&address), "names the BMC: {err}");
+    let down = api
+        .wait(&node, "put in maintenance by the sync", |n| {
+            n["maintenance"] == true
+        })
+        .await;
+    assert_eq!(down["fault"], "power failure");
+    berth.stop().await;
+}

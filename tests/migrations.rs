@@ -90,18 +90,99 @@ async fn exercise(conn_str: &str) {
             probe!(
                 allocations, bios_settings, chassis, conductors, deploy_template_steps,
                 deploy_templates, firmware_information, inspection_rules, node_history,
-                node_inventory, node_traits, nodes, portgroups, ports, runbook_steps,
+                node_inventory, node_sensor_samples, node_traits, nodes, portgroups, ports, runbook_steps,
                 runbook_traits, runbooks, task_log_lines, tasks, volume_connectors, volume_targets
             );
             Ok(())
         })
         .await
         .unwrap();
+    sensor_samples(&store, row.id).await;
+}
+
+/// Sensor samples on this backend: floats, nulls and the `latest` flag
+/// round-trip; a newer collection replaces the latest set and pruning
+/// keeps what the retention allows.
+async fn sensor_samples(store: &DataStore, node_id: i32) {
+    use berth::db::datastore::node_sensor_sample::*;
+    let sample = |reading: Option<f64>| NewSensorSample {
+        sensor_type: "Voltage".into(),
+        name: "Volt 12V".into(),
+        reading,
+        unit: "volts".into(),
+        health: Some("ok".into()),
+        lower_critical: Some(10.8),
+        upper_critical: Some(13.2),
+        ..Default::default()
+    };
+    let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+        .unwrap()
+        .naive_utc();
+    let t1 = t0 + chrono::Duration::seconds(60);
+    let t2 = t1 + chrono::Duration::seconds(60);
+    let (a, b, c2) = (
+        vec![sample(Some(12.06))],
+        vec![sample(None)],
+        vec![sample(Some(11.5))],
+    );
+    store
+        .run(move |c| node_sensor_samples_record(c, node_id, &a, t0, t0))
+        .await
+        .unwrap();
+    store
+        .run(move |c| node_sensor_samples_record(c, node_id, &b, t1, t0))
+        .await
+        .unwrap();
+    let latest = store
+        .run(move |c| node_sensor_samples_latest(c, node_id, Some("Voltage")))
+        .await
+        .unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!((latest[0].reading, latest[0].collected_at), (None, t1));
+    assert_eq!(latest[0].upper_critical, Some(13.2));
+    let all = store
+        .run(move |c| node_sensor_samples_since(c, node_id, t0, None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.reading).collect::<Vec<_>>(),
+        [Some(12.06), None]
+    );
+    // Retention up to t1: the t0 sample goes, t1's stays as history.
+    store
+        .run(move |c| node_sensor_samples_record(c, node_id, &c2, t2, t1))
+        .await
+        .unwrap();
+    let all = store
+        .run(move |c| node_sensor_samples_since(c, node_id, t0, None, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.collected_at).collect::<Vec<_>>(),
+        [t1, t2]
+    );
+    assert_eq!(
+        all.iter().map(|s| s.latest).collect::<Vec<_>>(),
+        [false, true]
+    );
+    let labelled = store.run(node_sensor_samples_latest_all).await.unwrap();
+    assert_eq!(labelled.len(), 1);
+    assert_eq!(labelled[0].0.name.as_deref(), Some("node-0"));
+    assert_eq!(labelled[0].1.reading, Some(11.5));
+    store
+        .run(move |c| node_sensor_samples_destroy(c, node_id))
+        .await
+        .unwrap();
+    assert!(store
+        .run(node_sensor_samples_latest_all)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Tables the migrations create (all of them, so a down.sql that forgets
 /// one is caught).
-const TABLES: usize = 21;
+const TABLES: usize = 22;
 
 fn table_count_sqlite(path: &str) -> usize {
     use diesel::prelude::*;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 
 use super::ApiState;
+use crate::db::datastore::node_sensor_sample::node_sensor_samples_latest_all;
 
 const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -129,10 +130,17 @@ fn escape(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
+/// Request metrics, then the BMC sensor gauges of the stored samples. A
+/// database failure drops the sensor part, not the scrape.
 pub async fn render(state: web::Data<ApiState>) -> HttpResponse {
+    let mut body = state.metrics.render();
+    match state.datastore.run(node_sensor_samples_latest_all).await {
+        Ok(samples) => super::sensor_metrics::render(&samples, &mut body),
+        Err(e) => tracing::warn!(error = %e, "sensor samples not readable for /metrics"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(body)
 }
 
 #[cfg(test)]

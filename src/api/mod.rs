@@ -13,6 +13,7 @@ pub mod microversion;
 pub mod middleware;
 pub mod patch;
 pub mod root;
+pub mod sensor_metrics;
 pub mod v1;
 
 use std::net::TcpListener;

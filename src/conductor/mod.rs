@@ -23,6 +23,7 @@ pub mod periodic;
 pub mod power;
 pub mod provision;
 pub mod recovery;
+pub mod sensors;
 pub mod service;
 pub mod task;
 pub mod vendor_passthru;

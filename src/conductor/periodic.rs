@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::manager::ConductorManager;
+use crate::db::datastore::conductor::{conductor_for_driver, conductor_list_alive};
+use crate::db::datastore::node::NodeRow;
 
 impl ConductorManager {
     /// Starts every periodic task this conductor runs.
@@ -15,6 +17,30 @@ impl ConductorManager {
         self.every("power state sync", power, |m| async move {
             m.sync_power_states().await
         });
+        let sensors = &self.conf.sensor_data;
+        let interval = if sensors.send_sensor_data {
+            sensors.interval
+        } else {
+            0
+        };
+        self.every("sensor data collection", interval, |m| async move {
+            m.collect_sensor_data().await
+        });
+    }
+
+    /// The rows whose driver maps to this conductor on the hash ring of
+    /// the conductors alive now; a periodic task acts on those only.
+    pub(super) async fn mine(&self, rows: Vec<NodeRow>) -> crate::error::Result<Vec<NodeRow>> {
+        let timeout = self.conf.conductor.heartbeat_timeout;
+        let alive = self
+            .datastore
+            .run(move |c| conductor_list_alive(c, timeout))
+            .await?;
+        let host = &self.conf.default.host;
+        Ok(rows
+            .into_iter()
+            .filter(|r| conductor_for_driver(&alive, &r.driver).as_deref() == Some(host))
+            .collect())
     }
 
     /// Runs `round` every `secs` seconds; a failed round is logged and the

@@ -14,7 +14,6 @@ use super::history::{node_history_record, MONITORING, UNKNOWN};
 use super::manager::ConductorManager;
 use super::task::NodeTask;
 use crate::conf::Config;
-use crate::db::datastore::conductor::{conductor_for_driver, conductor_list_alive};
 use crate::db::datastore::node::{node_get_by_uuid, node_set_power_state, NodeRow};
 use crate::db::datastore::node_power::{
     node_clear_power_failure, node_list_power_failed, node_list_power_sync, node_set_power_failure,
@@ -105,7 +104,7 @@ pub async fn verify(conf: &Config, bmcs: &Registry, row: &NodeRow) -> Result<Pow
 }
 
 impl ConductorManager {
-    fn bmc_of(&self, row: &NodeRow) -> Result<Arc<dyn Bmc>> {
+    pub(super) fn bmc_of(&self, row: &NodeRow) -> Result<Arc<dyn Bmc>> {
         bmc_of(&self.conf, &self.bmcs, row)
     }
 
@@ -168,20 +167,12 @@ impl ConductorManager {
     /// One round of Ironic's `_sync_power_states` over this conductor's
     /// nodes, then of its power failure recovery.
     pub async fn sync_power_states(self: Arc<Self>) -> Result<()> {
-        let timeout = self.conf.conductor.heartbeat_timeout;
-        let alive = self
-            .datastore
-            .run(move |c| conductor_list_alive(c, timeout))
-            .await?;
-        let host = self.conf.default.host.clone();
-        let mine =
-            |row: &NodeRow| conductor_for_driver(&alive, &row.driver).as_deref() == Some(&host);
         let rows = self.datastore.run(node_list_power_sync).await?;
-        for row in rows.into_iter().filter(|r| mine(r)) {
+        for row in self.mine(rows).await? {
             self.sync_one(row).await;
         }
         let failed = self.datastore.run(node_list_power_failed).await?;
-        for row in failed.into_iter().filter(|r| mine(r)) {
+        for row in self.mine(failed).await? {
             self.recover_one(row).await;
         }
         Ok(())

@@ -373,6 +373,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    node_sensor_samples (id) {
+        id -> Integer,
+        node_id -> Integer,
+        sensor_type -> Text,
+        name -> Text,
+        reading -> Nullable<Double>,
+        unit -> Text,
+        health -> Nullable<Text>,
+        lower_critical -> Nullable<Double>,
+        lower_non_critical -> Nullable<Double>,
+        upper_non_critical -> Nullable<Double>,
+        upper_critical -> Nullable<Double>,
+        latest -> Bool,
+        collected_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(ports -> nodes (node_id));
 diesel::joinable!(portgroups -> nodes (node_id));
 diesel::joinable!(volume_connectors -> nodes (node_id));
@@ -385,6 +403,7 @@ diesel::joinable!(deploy_template_steps -> deploy_templates (deploy_template_id)
 diesel::joinable!(runbook_steps -> runbooks (runbook_id));
 diesel::joinable!(runbook_traits -> runbooks (runbook_id));
 diesel::joinable!(firmware_information -> nodes (node_id));
+diesel::joinable!(node_sensor_samples -> nodes (node_id));
 diesel::joinable!(task_log_lines -> tasks (task_id));
 diesel::joinable!(tasks -> nodes (node_id));
 
@@ -399,6 +418,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspection_rules,
     node_history,
     node_inventory,
+    node_sensor_samples,
     node_traits,
     nodes,
     portgroups,

@@ -256,6 +256,34 @@ set_working_mc 0x20
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `ipmitool sensor get NAME` → (reading, {threshold label: value}).
+    pub fn sensor(&self, name: &str) -> (f64, Vec<(String, f64)>) {
+        let out = self.ipmitool(&["sensor", "get", name]);
+        let mut reading = None;
+        let mut thresholds = Vec::new();
+        for line in out.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            let (k, v) = (k.trim(), v.trim());
+            let number = v
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<f64>().ok());
+            if k == "Sensor Reading" {
+                reading = number;
+            } else if k.starts_with("Lower") || k.starts_with("Upper") {
+                if let Some(n) = number {
+                    thresholds.push((k.to_string(), n));
+                }
+            }
+        }
+        (
+            reading.unwrap_or_else(|| panic!("no reading in {out}")),
+            thresholds,
+        )
+    }
+
     /// The PID of the chassis' QEMU if that process is alive.
     pub fn qemu_pid(&self) -> Option<u32> {
         let pid: u32 = std::fs::read_to_string(self.dir().join("qemu.pid"))

@@ -27,6 +27,7 @@ pub mod portgroups;
 pub mod ports;
 pub mod ramdisk;
 pub mod runbooks;
+pub mod sensors;
 pub mod shards;
 pub mod step_resources;
 pub mod steps;
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     portgroups::routes(cfg);
     ports::routes(cfg);
     runbooks::routes(cfg);
+    sensors::routes(cfg);
     traits::routes(cfg);
     vendor_passthru::routes(cfg);
     vifs::routes(cfg);

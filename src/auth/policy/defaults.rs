@@ -662,6 +662,13 @@ pub const DEFAULTS: &[RuleDefault] = &[
         scope_types: SYSTEM_PROJECT,
     },
     RuleDefault {
+        name: "berth:node:sensors:get",
+        check_str: SYSTEM_OR_OWNER_READER,
+        description: "Retrieve the sensor readings collected from a node's BMC (a Berth extension).",
+        operations: &[(GET, "/nodes/{node_ident}/sensors")],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
         name: "baremetal:node:firmware:get",
         check_str: SYSTEM_OR_PROJECT_READER,
         description: "Retrieve Node Firmware components information",

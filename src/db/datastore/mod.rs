@@ -13,6 +13,7 @@ pub mod node_history;
 pub mod node_inventory;
 pub mod node_management;
 pub mod node_power;
+pub mod node_sensor_sample;
 pub mod node_steps;
 pub mod node_trait;
 mod paging;

@@ -759,6 +759,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         super::node_inventory::node_inventory_destroy(c, row.id)?;
         super::allocation::allocations_destroy_for_node(c, row.id)?;
         super::node_history::node_history_destroy(c, row.id)?;
+        super::node_sensor_sample::node_sensor_samples_destroy(c, row.id)?;
         super::firmware_component::firmware_components_destroy(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
