@@ -41,6 +41,16 @@ DEBIAN_PACKAGES=(
     # The BMC the IPMI tests talk to (ipmi_sim, sdrcomp) and the VM it powers.
     openipmi
     qemu-system-x86
+    # The virtual lab (tools/lab): disks, NIC boot ROMs, UEFI firmware,
+    # iPXE binaries, DHCP/TFTP, and the micro image's parts.
+    qemu-utils
+    ipxe-qemu
+    ipxe
+    ovmf
+    dnsmasq
+    busybox-static
+    cpio
+    iproute2
     curl
     openssl
     python3

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod ipmi_sim;
+pub mod lab;
 pub mod sushy;
 
 use std::net::TcpListener;

@@ -1,0 +1,228 @@
+//! The virtual lab (`tools/lab/berth-lab`) as a test fixture: a network
+//! namespace with a provisioning bridge (198.18.0.1/24), QEMU nodes and one
+//! `ipmi_sim` BMC per node at 198.18.1.(10+i). `Lab::up` creates a lab
+//! with a name unique to this test; `Drop` tears it down (logs stay in the
+//! lab's directory, printed on failure).
+//!
+//! A test runs Berth *inside* the lab: `Lab::enter` moves the calling
+//! thread into the namespace before the test builds its tokio runtime, so
+//! every runtime thread (they inherit the namespace) binds and connects
+//! there, as a conductor on the provisioning network would.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+pub struct Lab {
+    pub name: String,
+    pub dir: PathBuf,
+    pub env: HashMap<String, String>,
+    _tmp: tempfile::TempDir,
+}
+
+fn script() -> PathBuf {
+    super::repo_root().join("tools/lab/berth-lab")
+}
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+        .unwrap_or(false)
+}
+
+impl Lab {
+    /// A lab with `nodes` nodes, or `None` (skip) when this machine cannot
+    /// run one (not root, QEMU or ipmi_sim missing), unless
+    /// `BERTH_REQUIRE_PEERS=1`.
+    pub fn up(nodes: usize) -> Option<Lab> {
+        let missing: Vec<&str> = [
+            "ip",
+            "qemu-system-x86_64",
+            "qemu-img",
+            "ipmi_sim",
+            "ipmitool",
+        ]
+        .into_iter()
+        .filter(|b| !on_path(b))
+        .collect();
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        if !missing.is_empty() || !root {
+            let why = format!("the lab needs root and {missing:?}");
+            if std::env::var("BERTH_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("{why} but BERTH_REQUIRE_PEERS=1");
+            }
+            eprintln!("SKIP: {why}");
+            return None;
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix("berth-lab-")
+            .tempdir()
+            .unwrap();
+        let name = format!(
+            "bl-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = tmp.path().join("lab");
+        let mut lab = Lab {
+            name,
+            dir,
+            env: HashMap::new(),
+            _tmp: tmp,
+        };
+        lab.run(&["up", "--nodes", &nodes.to_string()]);
+        let out = lab.run(&["env"]);
+        for line in out.lines() {
+            if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+                lab.env
+                    .insert(k.to_string(), v.trim_matches('\'').to_string());
+            }
+        }
+        Some(lab)
+    }
+
+    /// Runs `berth-lab --name N --dir D ARGS`, which must succeed.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new(script())
+            .args(["--name", &self.name, "--dir"])
+            .arg(&self.dir)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "berth-lab {args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+
+    fn var(&self, key: &str) -> String {
+        self.env
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} not in berth-lab env: {:?}", self.env))
+            .clone()
+    }
+
+    pub fn mac(&self, node: usize) -> String {
+        self.var(&format!("BERTH_LAB_NODE{node}_MAC"))
+    }
+
+    pub fn bmc_address(&self, node: usize) -> String {
+        self.var(&format!("BERTH_LAB_NODE{node}_BMC_ADDRESS"))
+    }
+
+    pub fn console(&self, node: usize) -> String {
+        std::fs::read_to_string(self.var(&format!("BERTH_LAB_NODE{node}_CONSOLE")))
+            .unwrap_or_default()
+    }
+
+    /// Ironic-style `driver_info` for node `node`'s BMC.
+    pub fn driver_info(&self, node: usize) -> Value {
+        json!({
+            "ipmi_address": self.bmc_address(node),
+            "ipmi_port": self.var(&format!("BERTH_LAB_NODE{node}_BMC_PORT")),
+            "ipmi_username": self.var("BERTH_LAB_IPMI_USERNAME"),
+            "ipmi_password": self.var("BERTH_LAB_IPMI_PASSWORD"),
+        })
+    }
+
+    /// ipmitool (`-I lanplus -C 3`) against node `node`'s BMC: the BMC's view.
+    pub fn ipmitool(&self, node: usize, args: &[&str]) -> String {
+        let node = node.to_string();
+        let mut all = vec!["ipmitool", node.as_str()];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// Whether node `node`'s VM runs, per `berth-lab status`.
+    pub fn vm_running(&self, node: usize) -> bool {
+        let out = Command::new(script())
+            .args(["--name", &self.name, "--dir"])
+            .arg(&self.dir)
+            .arg("status")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with(&format!("node{node} ")) && l.contains("vm=running"))
+    }
+
+    /// Polls `check` every 250 ms for up to `timeout`.
+    pub fn wait_for(&self, timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if check() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        check()
+    }
+
+    /// Moves the calling thread into the lab's network namespace. Call it
+    /// on the test's own thread before building a runtime; threads created
+    /// afterwards start in the namespace too.
+    pub fn enter(&self) {
+        let path = format!("/var/run/netns/{}", self.name);
+        let ns = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        use std::os::fd::AsRawFd;
+        // SAFETY: a valid namespace fd; CLONE_NEWNET only switches this
+        // thread's network namespace.
+        let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+    }
+
+    /// The lab's logs (consoles, BMC hooks), for a failure message.
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for entry in walk(&self.dir) {
+            if entry.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&entry).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                out.push_str(&format!("==> {} <==\n", entry.display()));
+                for l in tail.into_iter().rev() {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("lab {} logs:\n{}", self.name, self.logs());
+        }
+        let _ = Command::new(script())
+            .args(["--name", &self.name, "--dir"])
+            .arg(&self.dir)
+            .arg("down")
+            .output();
+    }
+}
