@@ -211,7 +211,7 @@ pub async fn heartbeat(
     conf: &crate::conf::Config,
     uuid: &str,
     hb: Heartbeat,
-) -> Result<()> {
+) -> Result<Option<super::discovery::PowerOffOrder>> {
     if hb.agent_version.is_none() && hb.agent_status.is_none() {
         return Err(Error::InvalidParameter(
             "Agent did not transmit a version, and a version is required. Please update the agent being used.".into(),
@@ -251,20 +251,22 @@ pub async fn heartbeat(
     }
     let state: Option<S> = node.provision_state.parse().ok();
     let fast_track = fast_track_enabled(&json_column(&node.driver_info), conf.deploy.fast_track)?;
-    let allowed = state.is_some_and(|s| HEARTBEAT_ALLOWED_STATES.contains(&s))
+    let discovered = state == Some(S::Enroll) && info.contains_key(super::discovery::POWER_OFF_KEY);
+    let allowed = discovered
+        || state.is_some_and(|s| HEARTBEAT_ALLOWED_STATES.contains(&s))
         || (fast_track && state.is_some_and(|s| FASTTRACK_ONLY_HEARTBEAT_STATES.contains(&s)))
         || (fast_track
             && node.last_error.is_none()
             && !state.is_some_and(|s| SERVICING_STATES.contains(&s)));
     if !allowed {
         tracing::error!(node = %uuid, state = %node.provision_state, "heartbeat in a state without a ramdisk; not taking any action");
-        return Ok(());
+        return Ok(None);
     }
     let task = match NodeTask::acquire(datastore, &conf.default.host, uuid).await {
         Ok(t) => t,
         Err(Error::NodeLocked { .. }) => {
             tracing::warn!(node = %uuid, "node is locked, skipping heartbeat processing (the next heartbeat retries)");
-            return Ok(());
+            return Ok(None);
         }
         Err(e) => return Err(e),
     };
@@ -292,9 +294,9 @@ pub async fn heartbeat(
         })
         .await;
     task.release().await;
-    recorded?;
+    let row = recorded?;
     tracing::debug!(node = %uuid, state = %node.provision_state, "heartbeat recorded");
-    Ok(())
+    Ok(super::discovery::power_off_due(&row, &internal_info(&row)))
 }
 
 /// Ironic's `continue_inspection` with an in-band inspect interface: the
@@ -306,18 +308,32 @@ pub async fn heartbeat(
 pub async fn continue_inspection(
     datastore: &DataStore,
     conf: &crate::conf::Config,
+    bmcs: &crate::drivers::bmc::Registry,
     uuid: &str,
     inventory: Value,
     plugin_data: Value,
 ) -> Result<()> {
     let host = conf.default.host.as_str();
     let mut task = NodeTask::acquire(datastore, host, uuid).await?;
-    if task.state().ok() != Some(S::InspectWait) {
+    // With auto-discovery, a node it just enrolled is processed in enroll
+    // and stays there (Ironic accepts ENROLL then).
+    let state = task.state().ok();
+    let discovering = state == Some(S::Enroll) && conf.auto_discovery.enabled;
+    if state != Some(S::InspectWait) && !discovering {
         tracing::error!(node = %uuid, state = %task.node.provision_state, "refusing inspection data in this state");
         task.release().await;
         return Err(Error::NotFound("Resource could not be found.".into()));
     }
-    let result = finish_inspection(&mut task, datastore, conf, inventory, plugin_data).await;
+    let result = finish_inspection(
+        &mut task,
+        datastore,
+        conf,
+        bmcs,
+        inventory,
+        plugin_data,
+        discovering,
+    )
+    .await;
     let failure = match &result {
         Ok(Ok(())) => None,
         Ok(Err(why)) => Some(why.clone()),
@@ -325,11 +341,26 @@ pub async fn continue_inspection(
     };
     if let Some(why) = failure {
         tracing::error!(node = %uuid, error = %why, "processing inspection data failed");
-        let also = Also {
-            last_error: Some(Some(format!("Failed to finish inspection: {why}"))),
-            ..Default::default()
-        };
-        let _ = task.process_event(Event::Fail, also).await;
+        let message = format!("Failed to finish inspection: {why}");
+        if discovering {
+            let (u, h) = (uuid.to_string(), host.to_string());
+            let _ = datastore
+                .run(move |c| {
+                    crate::db::datastore::node_management::node_set_last_error(
+                        c,
+                        &u,
+                        &h,
+                        Some(&message),
+                    )
+                })
+                .await;
+        } else {
+            let also = Also {
+                last_error: Some(Some(message)),
+                ..Default::default()
+            };
+            let _ = task.process_event(Event::Fail, also).await;
+        }
     }
     task.release().await;
     result.map(|_| ())
@@ -340,11 +371,15 @@ async fn finish_inspection(
     task: &mut NodeTask,
     datastore: &DataStore,
     conf: &crate::conf::Config,
+    bmcs: &crate::drivers::bmc::Registry,
     inventory: Value,
     mut plugin_data: Value,
+    discovering: bool,
 ) -> Result<std::result::Result<(), String>> {
     let host = conf.default.host.as_str();
-    task.process_event(Event::Resume, Also::default()).await?;
+    if !discovering {
+        task.process_event(Event::Resume, Also::default()).await?;
+    }
     let (u, h) = (task.node.uuid.clone(), host.to_string());
     let now = chrono::Utc::now()
         .naive_utc()
@@ -369,12 +404,35 @@ async fn finish_inspection(
     {
         return Ok(Err(why));
     }
+    task.node = super::discovery::apply_hooks(
+        datastore,
+        conf,
+        host,
+        &task.node.uuid,
+        &inventory,
+        &plugin_data,
+    )
+    .await?;
     let (u, h, node_id) = (task.node.uuid.clone(), host.to_string(), task.node.id);
     // Logs can be huge; Ironic does not keep them with the data either.
     if let Value::Object(m) = &mut plugin_data {
         m.remove("logs");
+        if discovering {
+            m.insert(super::discovery::AUTO_DISCOVERED_KEY.into(), json!(true));
+        }
     }
-    datastore
+    if discovering {
+        datastore
+            .run(move |c| node_inventory_store(c, node_id, &inventory, &plugin_data))
+            .await?;
+        // The agent keeps its token: it is told to power off at its next
+        // heartbeat, the only way to reach a machine without BMC
+        // credentials.
+        super::discovery::mark_discovered(task, datastore, conf).await?;
+        tracing::info!(node = %task.node.uuid, "auto-discovery finished with the agent's inventory");
+        return Ok(Ok(()));
+    }
+    task.node = datastore
         .run(move |c| {
             node_inventory_store(c, node_id, &inventory, &plugin_data)?;
             // The ramdisk flow ends: its token and URL must not outlive it.
@@ -385,8 +443,23 @@ async fn finish_inspection(
             })
         })
         .await?;
+    // A node with a real BMC is powered off through it ([inspector]
+    // power_off), as Ironic's inspect interface tears down.
+    let mut power_state = "power off";
+    if task.node.driver != crate::drivers::fake::FAKE_HARDWARE {
+        if conf.inspector.power_off {
+            let bmc = super::power::bmc_of(conf, bmcs, &task.node)?;
+            bmc.power(crate::drivers::bmc::PowerAction::Off)
+                .await
+                .map_err(|e| {
+                    Error::DriverFailure(format!("Could not power off after inspection: {e}"))
+                })?;
+        } else {
+            power_state = "power on";
+        }
+    }
     let also = Also {
-        power_state: Some(Some("power off".into())),
+        power_state: Some(Some(power_state.into())),
         ..Default::default()
     };
     task.process_event(Event::Done, also).await?;

@@ -123,7 +123,14 @@ impl ConductorManager {
         let uuid = arg_str(&args, "uuid")?;
         let hb: agent::Heartbeat = serde_json::from_value(args)
             .map_err(|e| Error::InvalidParameter(format!("heartbeat: bad arguments: {e}")))?;
-        agent::heartbeat(&self.datastore, &self.conf, &uuid, hb).await?;
+        if let Some(order) = agent::heartbeat(&self.datastore, &self.conf, &uuid, hb).await? {
+            // Answered first: the agent's heartbeat must not wait on its
+            // own command API.
+            let (datastore, conf) = (self.datastore.clone(), self.conf.clone());
+            self.tracker.spawn(async move {
+                super::discovery::power_off_discovered(&datastore, &conf, order).await;
+            });
+        }
         Ok(Value::Null)
     }
 
@@ -134,8 +141,15 @@ impl ConductorManager {
             .get("plugin_data")
             .cloned()
             .unwrap_or_else(|| json!({}));
-        agent::continue_inspection(&self.datastore, &self.conf, &uuid, inventory, plugin_data)
-            .await?;
+        agent::continue_inspection(
+            &self.datastore,
+            &self.conf,
+            &self.bmcs,
+            &uuid,
+            inventory,
+            plugin_data,
+        )
+        .await?;
         Ok(Value::Null)
     }
 }

@@ -13,6 +13,7 @@
 pub mod agent;
 pub mod allocation;
 pub mod boot_mode;
+pub mod discovery;
 pub mod history;
 pub mod indicators;
 pub mod inspection_rules;

@@ -57,6 +57,18 @@ pub const GROUP: Group = Group {
         )
         .default("60"),
         Opt::new(
+            "inspect_wait_timeout",
+            OptKind::Int { min: Some(0), max: None },
+            "Timeout (seconds) for waiting for node inspection. 0 - unlimited.",
+        )
+        .default("1800"),
+        Opt::new(
+            "check_provision_state_interval",
+            OptKind::Int { min: Some(1), max: None },
+            "Interval (seconds) between checks of provision timeouts.",
+        )
+        .default("60"),
+        Opt::new(
             "graceful_shutdown_timeout",
             OptKind::Int { min: Some(0), max: None },
             "Seconds to wait for running work to finish on shutdown.",
@@ -76,6 +88,8 @@ pub struct ConductorConf {
     pub force_power_state_during_sync: bool,
     pub power_state_sync_max_retries: u64,
     pub power_state_change_timeout: u64,
+    pub inspect_wait_timeout: u64,
+    pub check_provision_state_interval: u64,
 }
 
 impl ConductorConf {
@@ -91,6 +105,10 @@ impl ConductorConf {
             power_state_sync_max_retries: v.int(g, "power_state_sync_max_retries")?.unsigned_abs(),
             power_state_change_timeout: v.int(g, "power_state_change_timeout")?.unsigned_abs(),
             allow_deleting_available_nodes: v.bool(g, "allow_deleting_available_nodes")?,
+            inspect_wait_timeout: v.int(g, "inspect_wait_timeout")?.unsigned_abs(),
+            check_provision_state_interval: v
+                .int(g, "check_provision_state_interval")?
+                .unsigned_abs(),
         })
     }
 }

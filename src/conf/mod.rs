@@ -8,12 +8,14 @@
 
 pub mod agent;
 pub mod api;
+pub mod auto_discovery;
 pub mod conductor;
 pub mod database;
 pub mod default;
 pub mod deploy;
 mod ini;
 pub mod inspection_rules;
+pub mod inspector;
 pub mod ipmi;
 pub mod keystone_authtoken;
 pub mod opt;
@@ -34,10 +36,12 @@ pub const GROUPS: &[&Group] = &[
     &default::GROUP,
     &api::GROUP,
     &agent::GROUP,
+    &auto_discovery::GROUP,
     &conductor::GROUP,
     &database::GROUP,
     &deploy::GROUP,
     &inspection_rules::GROUP,
+    &inspector::GROUP,
     &ipmi::GROUP,
     &keystone_authtoken::GROUP,
     &oslo_policy::GROUP,
@@ -54,10 +58,12 @@ pub struct Config {
     pub default: default::DefaultConf,
     pub api: api::ApiConf,
     pub agent: agent::AgentConf,
+    pub auto_discovery: auto_discovery::AutoDiscoveryConf,
     pub conductor: conductor::ConductorConf,
     pub database: database::DatabaseConf,
     pub deploy: deploy::DeployConf,
     pub inspection_rules: inspection_rules::InspectionRulesConf,
+    pub inspector: inspector::InspectorConf,
     pub ipmi: ipmi::IpmiConf,
     pub keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf,
     pub oslo_policy: oslo_policy::OsloPolicyConf,
@@ -209,10 +215,12 @@ impl Config {
             default: default::DefaultConf::from_values(&values)?,
             api: api::ApiConf::from_values(&values)?,
             agent: agent::AgentConf::from_values(&values)?,
+            auto_discovery: auto_discovery::AutoDiscoveryConf::from_values(&values)?,
             conductor: conductor::ConductorConf::from_values(&values)?,
             database: database::DatabaseConf::from_values(&values)?,
             deploy: deploy::DeployConf::from_values(&values)?,
             inspection_rules: inspection_rules::InspectionRulesConf::from_values(&values)?,
+            inspector: inspector::InspectorConf::from_values(&values)?,
             ipmi: ipmi::IpmiConf::from_values(&values)?,
             keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf::from_values(&values)?,
             oslo_policy: oslo_policy::OsloPolicyConf::from_values(&values)?,

@@ -623,7 +623,7 @@ async fn inspection_node(
     macs: Vec<String>,
     bmc: Vec<String>,
     node_uuid: Option<String>,
-) -> Result<NodeRow> {
+) -> Result<Option<NodeRow>> {
     let mut node = match node_uuid {
         Some(u) => Some(
             state
@@ -685,9 +685,42 @@ async fn inspection_node(
             Some(_) => {}
         }
     }
-    // Unknown hardware would be enrolled by auto-discovery, which Berth
-    // does not do here.
-    node.ok_or_else(not_found)
+    // None: unknown hardware, which auto-discovery may enroll.
+    Ok(node)
+}
+
+/// Ironic's `_auto_enroll`: a new node in `enroll` with the discovery
+/// driver, for hardware whose inspection data matched no node. Failures
+/// say nothing to the caller (Ironic hides them too), only to the log.
+async fn auto_enroll(state: &ApiState, macs: &[String], bmc: &[String]) -> Result<NodeRow> {
+    let hidden = || Error::Internal("An unknown exception occurred.".into());
+    let driver = state
+        .conf
+        .auto_discovery
+        .driver
+        .clone()
+        .ok_or_else(hidden)?;
+    if let Err(e) = pick_conductor(state, &driver).await {
+        tracing::error!(driver = %driver, error = %e, "no conductor for the newly discovered node");
+        return Err(hidden());
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    tracing::info!(node = %uuid, driver = %driver, macs = %macs.join(", "), bmc = %bmc.join(", "),
+        "enrolling a newly discovered node");
+    let new = crate::db::datastore::node::NewNode {
+        uuid,
+        driver,
+        provision_state: ProvisionState::Enroll.as_str().into(),
+        ..Default::default()
+    };
+    state
+        .datastore
+        .run(move |c| crate::db::datastore::node::node_create(c, new))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "failed to enroll the discovered node");
+            hidden()
+        })
 }
 
 async fn continue_inspection(
@@ -737,7 +770,11 @@ async fn continue_inspection(
             "No lookup information provided".into(),
         ));
     }
-    let node = inspection_node(&state, macs, bmc, node_uuid).await?;
+    let node = match inspection_node(&state, macs.clone(), bmc.clone(), node_uuid).await? {
+        Some(n) => n,
+        None if state.conf.auto_discovery.enabled => auto_enroll(&state, &macs, &bmc).await?,
+        None => return Err(not_found()),
+    };
     let (node, token) = if new_endpoint {
         let (n, t) = node_with_token(&state, &req, &node).await?;
         (n, t)
