@@ -153,10 +153,11 @@ fn add_range(resp: &mut HttpResponse<impl MessageBody>) {
 }
 
 /// Paths anyone may reach: version discovery, health, metrics, and the
-/// ramdisk agent's endpoints, as in Ironic.
+/// ramdisk agent's endpoints, as in Ironic, and network boot.
 fn is_public(path: &str) -> bool {
     matches!(path, "/" | "/v1" | "/v1/" | "/healthcheck" | "/metrics")
         || super::v1::ramdisk::is_public_path(path)
+        || super::pxe::is_public_path(path)
 }
 
 pub async fn authenticate(

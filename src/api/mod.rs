@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod microversion;
 pub mod middleware;
 pub mod patch;
+pub mod pxe;
 pub mod root;
 pub mod sensor_metrics;
 pub mod v1;
@@ -69,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthcheck", web::get().to(health::healthcheck))
         .route("/healthcheck", web::head().to(health::healthcheck))
         .route("/metrics", web::get().to(metrics::render))
+        .configure(pxe::routes)
         .route("/v1", web::get().to(root::v1_root))
         .route("/v1/", web::get().to(root::v1_root))
         .configure(v1::routes);

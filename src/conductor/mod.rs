@@ -23,6 +23,7 @@ pub mod node_write;
 pub mod periodic;
 pub mod power;
 pub mod provision;
+pub mod pxe;
 pub mod recovery;
 pub mod sensors;
 pub mod service;

@@ -11,7 +11,8 @@ use crate::db::datastore::conductor::{conductor_for_driver, conductor_list_alive
 use crate::db::datastore::node::NodeRow;
 
 impl ConductorManager {
-    /// Starts every periodic task this conductor runs.
+    /// Starts every periodic task this conductor runs, and its network
+    /// boot service (`[pxe]`).
     pub fn start_periodic_tasks(self: &Arc<Self>) {
         let power = self.conf.conductor.sync_power_state_interval;
         self.every("power state sync", power, |m| async move {
@@ -26,6 +27,9 @@ impl ConductorManager {
         self.every("sensor data collection", interval, |m| async move {
             m.collect_sensor_data().await
         });
+        if let Err(e) = self.start_pxe() {
+            tracing::error!(error = %e, "the network boot service did not start");
+        }
     }
 
     /// The rows whose driver maps to this conductor on the hash ring of
@@ -45,7 +49,7 @@ impl ConductorManager {
 
     /// Runs `round` every `secs` seconds; a failed round is logged and the
     /// next one runs as planned.
-    fn every<F, Fut>(self: &Arc<Self>, name: &'static str, secs: u64, round: F)
+    pub(super) fn every<F, Fut>(self: &Arc<Self>, name: &'static str, secs: u64, round: F)
     where
         F: Fn(Arc<ConductorManager>) -> Fut + Send + 'static,
         Fut: Future<Output = crate::error::Result<()>> + Send,

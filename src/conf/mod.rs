@@ -20,6 +20,7 @@ pub mod ipmi;
 pub mod keystone_authtoken;
 pub mod opt;
 pub mod oslo_policy;
+pub mod pxe;
 pub mod redfish;
 pub mod sample;
 pub mod sensor_data;
@@ -45,6 +46,7 @@ pub const GROUPS: &[&Group] = &[
     &ipmi::GROUP,
     &keystone_authtoken::GROUP,
     &oslo_policy::GROUP,
+    &pxe::GROUP,
     &redfish::GROUP,
     &sensor_data::GROUP,
 ];
@@ -67,6 +69,7 @@ pub struct Config {
     pub ipmi: ipmi::IpmiConf,
     pub keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf,
     pub oslo_policy: oslo_policy::OsloPolicyConf,
+    pub pxe: pxe::PxeConf,
     pub redfish: redfish::RedfishConf,
     pub sensor_data: sensor_data::SensorDataConf,
     /// Files actually read, in order.
@@ -224,6 +227,7 @@ impl Config {
             ipmi: ipmi::IpmiConf::from_values(&values)?,
             keystone_authtoken: keystone_authtoken::KeystoneAuthtokenConf::from_values(&values)?,
             oslo_policy: oslo_policy::OsloPolicyConf::from_values(&values)?,
+            pxe: pxe::PxeConf::from_values(&values)?,
             redfish: redfish::RedfishConf::from_values(&values)?,
             sensor_data: sensor_data::SensorDataConf::from_values(&values)?,
             files: sources.iter().map(|(p, _)| p.clone()).collect(),

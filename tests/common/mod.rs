@@ -54,6 +54,12 @@ impl TestBerth {
     /// `extra_ini` is appended to a config that points the database at a
     /// fresh SQLite file unless it sets `[database]connection` itself.
     pub async fn start(extra_ini: &str) -> TestBerth {
+        Self::start_bound(extra_ini, "127.0.0.1:0").await
+    }
+
+    /// The same, with the API bound to `addr` (an address inside a lab
+    /// namespace, where booting nodes reach it).
+    pub async fn start_bound(extra_ini: &str, addr: &str) -> TestBerth {
         let dir = tempfile::tempdir().unwrap();
         let ini = format!(
             "[DEFAULT]\nhost = test-{}\nrpc_transport = none\nstate_path = {}\n{extra_ini}",
@@ -78,13 +84,13 @@ impl TestBerth {
         manager.start_periodic_tasks();
         let state =
             Arc::new(berth::api::ApiState::new(conf.clone(), datastore, rpc.clone()).unwrap());
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::bind(addr).unwrap();
+        let bound = listener.local_addr().unwrap();
         let server = berth::api::server(state, listener).unwrap();
         let handle = server.handle();
         tokio::spawn(server);
         TestBerth {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{bound}"),
             conf,
             dir,
             handle,
