@@ -41,7 +41,13 @@
 //! - `context`, `secret`: the request context carried everywhere, and a
 //!   wrapper that keeps secrets out of logs.
 //! - `service`: process wiring shared by the binaries (logging, signals).
+//! - `agent` (feature `agent`, binary `berth-agent`): the in-ramdisk
+//!   discovery agent. Reads the hardware, posts it to
+//!   `continue_inspection`, heartbeats, serves the command API; shares no
+//!   code with the server layers and speaks to them only over HTTP.
 
+#[cfg(feature = "agent")]
+pub mod agent;
 #[cfg(feature = "server")]
 pub mod api;
 #[cfg(feature = "server")]
