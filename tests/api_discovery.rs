@@ -266,3 +266,47 @@ async fn auto_discovery_needs_a_driver() {
     let err = berth::conf::Config::from_ini("[auto_discovery]\nenabled = true\n").unwrap_err();
     assert!(err.to_string().contains("[auto_discovery]"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inspection_that_never_reports_times_out() {
+    let extra = "[conductor]\ninspect_wait_timeout = 1\ncheck_provision_state_interval = 1\n";
+    let berth = TestBerth::start(&format!("{}{extra}", conf(false))).await;
+    let base = berth.base.clone();
+    let uuid = common::new_node(&client(), &base, "silent-1").await;
+    common::set_provision(&client(), &base, &uuid, "manage", V).await;
+    let url = format!("{base}/v1/nodes/{uuid}/states/provision");
+    let resp = send(
+        &client(),
+        M::PUT,
+        &url,
+        V,
+        Some(json!({"target": "inspect"})),
+    )
+    .await;
+    assert_eq!(resp.status(), 202);
+    // fake-hardware finishes inspection at once; put it back to waiting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    common::set_provision_state(&berth, &uuid, "inspect wait").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = ok_json(
+            send(
+                &client(),
+                M::GET,
+                &format!("{base}/v1/nodes/{uuid}"),
+                V,
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        if n["provision_state"] == "inspect failed" {
+            assert_eq!(n["last_error"], "timeout reached while inspecting the node");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never timed out: {n}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    berth.stop().await;
+}

@@ -23,6 +23,8 @@ min_command_interval = 0
 command_retry_timeout = 10
 [conductor]
 sync_power_state_interval = 0
+inspect_wait_timeout = 5
+check_provision_state_interval = 1
 ";
 
 async fn node(base: &str, uuid: &str) -> Value {
@@ -52,6 +54,9 @@ fn berth_in_the_lab_powers_a_node_into_pxe_through_its_bmc() {
         return;
     };
     lab.enter();
+    if std::env::var("BERTH_TEST_LOG").is_ok() {
+        berth::service::init_logging(true);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -116,6 +121,36 @@ fn berth_in_the_lab_powers_a_node_into_pxe_through_its_bmc() {
         assert!(
             eventually(10, || async { !lab.vm_running(1) }).await,
             "QEMU stopped"
+        );
+
+        // Inspection with nothing on the network to answer (no PXE service
+        // here): Berth boots the node for it through the BMC, and after
+        // inspect_wait_timeout fails it clearly and powers it off again.
+        let url = format!("{base}/v1/nodes/{uuid}/states/provision");
+        let inspect = json!({"target": "inspect"});
+        assert_eq!(
+            send(&http, M::PUT, &url, V, Some(inspect)).await.status(),
+            202
+        );
+        let waiting = eventually(30, || async {
+            node(&base, &uuid).await["provision_state"] == "inspect wait"
+        })
+        .await;
+        assert!(waiting, "{}", node(&base, &uuid).await);
+        assert!(lab.vm_running(1), "powered on for inspection");
+        let param = lab.ipmitool(1, &["chassis", "bootparam", "get", "5"]);
+        assert!(param.contains("PXE"), "{param}");
+        let failed = eventually(60, || async {
+            node(&base, &uuid).await["provision_state"] == "inspect failed"
+        })
+        .await;
+        let n = node(&base, &uuid).await;
+        assert!(failed, "{n}");
+        assert_eq!(n["last_error"], "timeout reached while inspecting the node");
+        assert_eq!(n["power_state"], "power off");
+        assert!(
+            eventually(10, || async { !lab.vm_running(1) }).await,
+            "QEMU stopped after the timeout"
         );
         berth.stop().await;
     });

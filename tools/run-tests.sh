@@ -78,6 +78,17 @@ fi
 
 step "Rust tests"
 cargo build --all-targets
+
+if [[ $quick -eq 0 ]]; then
+    step "build the micro image (discovery kernel + initramfs with berth-agent)"
+    image_args=(--agent target/debug/berth-agent --strip --out target/micro-image)
+    # The kernel comes from the Debian archive; stale package lists are
+    # refreshed once.
+    tools/micro-image/build.sh "${image_args[@]}" \
+        || { apt-get update -q && tools/micro-image/build.sh "${image_args[@]}"; }
+    export BERTH_TEST_MICRO_IMAGE=$ROOT/target/micro-image
+fi
+
 if command -v cargo-nextest >/dev/null 2>&1; then
     cargo nextest run --no-fail-fast "${extra[@]}" 2>&1 | tee "$LOG_DIR/rust.log"
     rc=${PIPESTATUS[0]}

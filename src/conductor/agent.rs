@@ -460,6 +460,7 @@ async fn finish_inspection(
     }
     let also = Also {
         power_state: Some(Some(power_state.into())),
+        inspection: Some(false),
         ..Default::default()
     };
     task.process_event(Event::Done, also).await?;

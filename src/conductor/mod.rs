@@ -28,6 +28,7 @@ pub mod recovery;
 pub mod sensors;
 pub mod service;
 pub mod task;
+pub mod timeouts;
 pub mod vendor_passthru;
 pub mod vifs;
 pub mod vmedia;

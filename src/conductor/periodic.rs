@@ -27,6 +27,10 @@ impl ConductorManager {
         self.every("sensor data collection", interval, |m| async move {
             m.collect_sensor_data().await
         });
+        let check = self.conf.conductor.check_provision_state_interval;
+        self.every("provision timeouts", check, |m| async move {
+            m.check_inspect_wait_timeouts().await
+        });
         if let Err(e) = self.start_pxe() {
             tracing::error!(error = %e, "the network boot service did not start");
         }

@@ -186,8 +186,10 @@ async fn begin(
     verb: Verb,
     args: &ProvisionArgs,
 ) -> Result<Option<Work>> {
-    // Verifying a BMC is the one flow other hardware types run so far.
-    if verb != Verb::Manage {
+    // Other hardware types run BMC verification and agent inspection so far.
+    let agent_inspect =
+        verb == Verb::Inspect && inspect_interface(&runner.conf, &task.node)? == "agent";
+    if verb != Verb::Manage && !agent_inspect {
         task.require_fake_hardware("provision")?;
     }
     match verb {
@@ -254,6 +256,21 @@ async fn begin(
     write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
     save(runner, task, write).await?;
     Ok(Some(Work::Steps(flow)))
+}
+
+/// The node's resolved inspect interface (`agent`, `fake`, `no-inspect`).
+fn inspect_interface(
+    conf: &crate::conf::Config,
+    node: &crate::db::datastore::node::NodeRow,
+) -> Result<String> {
+    let hw = crate::drivers::hardware_type(&node.driver)
+        .ok_or_else(|| Error::InvalidParameter(format!("Unknown hardware type {}", node.driver)))?;
+    crate::drivers::fake::node_interface(
+        hw,
+        &conf.default.interfaces,
+        crate::drivers::InterfaceKind::Inspect,
+        super::management::interface_column(node, crate::drivers::InterfaceKind::Inspect),
+    )
 }
 
 fn steps_of(v: &Option<Value>) -> Vec<Value> {
@@ -743,6 +760,31 @@ async fn finish(runner: &Runner, task: &mut NodeTask) -> Result<()> {
             }
             S::Verifying => task.process_event(Event::Done, power("power off")).await?,
             S::Cleaning => task.process_event(Event::Done, Also::default()).await?,
+            S::Inspecting if task.node.driver != crate::drivers::fake::FAKE_HARDWARE => {
+                // In-band inspection: the node network-boots the discovery
+                // image (berth-api's per-MAC script sees `inspect wait`),
+                // whose agent reports to continue_inspection.
+                let bmc = super::power::bmc_of(&runner.conf, &runner.bmcs, &task.node)?;
+                let failed = |what: &str, e: crate::drivers::bmc::BmcError| {
+                    Error::DriverFailure(format!("Failed to {what} for inspection: {e}"))
+                };
+                bmc.set_boot_device("pxe", false, None)
+                    .await
+                    .map_err(|e| failed("set the boot device to pxe", e))?;
+                let on = bmc
+                    .power_state()
+                    .await
+                    .map_err(|e| failed("read the power state", e))?;
+                let action = if on == crate::states::PowerState::PowerOn {
+                    crate::drivers::bmc::PowerAction::Reset
+                } else {
+                    crate::drivers::bmc::PowerAction::On
+                };
+                bmc.power(action)
+                    .await
+                    .map_err(|e| failed("power the node on", e))?;
+                task.process_event(Event::Wait, power("power on")).await?
+            }
             S::Inspecting => {
                 let also = Also {
                     inspection: Some(false),

@@ -15,6 +15,7 @@ pub mod node_management;
 pub mod node_power;
 pub mod node_sensor_sample;
 pub mod node_steps;
+pub mod node_timeout;
 pub mod node_trait;
 mod paging;
 pub mod port;

@@ -1,0 +1,212 @@
+//! Zero-touch discovery end to end in the virtual lab, with every real
+//! part: Berth runs inside the lab's namespace (its conductor managing
+//! dnsmasq, its API serving iPXE and the micro image built by
+//! tools/micro-image/build.sh), a lab VM Berth has never seen is powered
+//! on through its ipmi_sim BMC, PXE-boots the image, and its berth-agent
+//! reports the hardware. The node then shows in the real
+//! `openstack baremetal node list` with its MAC, CPU count, memory and
+//! disk size and its BMC address, and the agent powers the machine off.
+//! Later, `openstack baremetal node inspect` on the same node works again
+//! through the BMC: PXE boot, inventory, power off, `manageable`.
+//!
+//! The image comes from `BERTH_TEST_MICRO_IMAGE` (a directory with
+//! vmlinuz and initramfs.gz; tools/run-tests.sh builds it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::cli::Cli;
+use common::lab::Lab;
+use common::{cli_field, client, ok_json, send, TestBerth};
+use reqwest::Method as M;
+use serde_json::{json, Value};
+
+const V: &str = "1.115";
+
+fn image() -> Option<PathBuf> {
+    let dir = PathBuf::from(common::peer("BERTH_TEST_MICRO_IMAGE")?);
+    for f in ["vmlinuz", "initramfs.gz"] {
+        assert!(
+            dir.join(f).is_file(),
+            "{} has no {f}: run tools/micro-image/build.sh",
+            dir.display()
+        );
+    }
+    Some(dir)
+}
+
+fn conf(image: &std::path::Path) -> String {
+    format!(
+        "[DEFAULT]\nauth_strategy = noauth\n\
+         [conductor]\nsync_power_state_interval = 0\ninspect_wait_timeout = 300\n\
+         [ipmi]\nmin_command_interval = 0\ncommand_retry_timeout = 10\n\
+         [agent]\nrequire_tls = false\n\
+         [auto_discovery]\nenabled = true\ndriver = ipmi\n\
+         [pxe]\ndnsmasq_enabled = true\ninterface = br-prov\n\
+         dhcp_range = 198.18.0.100,198.18.0.199\nhttp_url = http://198.18.0.1:6385\n\
+         sync_period = 2\nkernel = {}\nramdisk = {}\n",
+        image.join("vmlinuz").display(),
+        image.join("initramfs.gz").display()
+    )
+}
+
+async fn node(base: &str, uuid: &str) -> Value {
+    ok_json(
+        send(
+            &client(),
+            M::GET,
+            &format!("{base}/v1/nodes/{uuid}"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await
+}
+
+/// Polls `check` every 500 ms until it gives `Some`, or panics after
+/// `secs` with `what` and the lab's logs.
+async fn until<T, F, Fut>(lab: &Lab, secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} within {secs} s\n{}",
+            lab.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[test]
+fn an_unknown_server_is_discovered_and_inspected_again_later() {
+    let Some(image) = image() else { return };
+    let Some(lab) = Lab::up(1) else { return };
+    lab.enter();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let berth = TestBerth::start_bound(&conf(&image), "198.18.0.1:6385").await;
+        let Some(cli) = Cli::find(&berth.base) else {
+            berth.stop().await;
+            return;
+        };
+        let base = berth.base.clone();
+        let mac = lab.mac(1);
+
+        // Cabled and powered on: nobody told Berth about this machine.
+        lab.ipmitool(1, &["chassis", "bootdev", "pxe"]);
+        lab.ipmitool(1, &["power", "on"]);
+        let t0 = Instant::now();
+        let uuid = until(&lab, 180, "the machine is enrolled", || async {
+            let list = cli.json(&["baremetal", "node", "list"]);
+            list.as_array()?
+                .first()
+                .map(|n| cli_field(n, "UUID").as_str().unwrap().to_string())
+        })
+        .await;
+        eprintln!("power on -> enrolled: {:.1} s", t0.elapsed().as_secs_f64());
+        let ports = cli.json(&["baremetal", "port", "list", "--node", &uuid]);
+        assert_eq!(cli_field(&ports[0], "Address"), mac.as_str(), "{ports}");
+        let n = node(&base, &uuid).await;
+        assert_eq!(n["provision_state"], "enroll");
+        assert_eq!(n["driver"], "ipmi");
+        assert_eq!(n["properties"]["cpus"], 1, "{n}");
+        assert_eq!(n["properties"]["memory_mb"], 512, "{n}");
+        // The lab disk is 4 GiB; 1 GiB is left for partitioning.
+        assert_eq!(n["properties"]["local_gb"], 3, "{n}");
+        assert_eq!(n["properties"]["cpu_arch"], "x86_64");
+        assert_eq!(
+            n["driver_info"]["ipmi_address"],
+            lab.bmc_address(1).as_str()
+        );
+
+        // The agent powers the machine off at its next heartbeat.
+        until(&lab, 120, "the discovered machine powers off", || async {
+            let off = !lab.vm_running(1) && node(&base, &uuid).await["power_state"] == "power off";
+            off.then_some(())
+        })
+        .await;
+        eprintln!(
+            "power on -> powered off: {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+
+        // Later: the operator gives the BMC credentials, manages the node
+        // and inspects it again, all through the CLI.
+        let info = lab.driver_info(1);
+        let mut args = vec!["baremetal", "node", "set", uuid.as_str()];
+        let pairs: Vec<String> = ["ipmi_username", "ipmi_password", "ipmi_port"]
+            .iter()
+            .map(|k| format!("{k}={}", info[*k].as_str().unwrap()))
+            .collect();
+        for p in &pairs {
+            args.extend(["--driver-info", p.as_str()]);
+        }
+        cli.ok(&args);
+        cli.ok(&["baremetal", "node", "manage", "--wait", "60", &uuid]);
+        let before = ok_json(
+            send(
+                &client(),
+                M::GET,
+                &format!("{base}/v1/nodes/{uuid}/inventory"),
+                V,
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        let t1 = Instant::now();
+        cli.ok(&["baremetal", "node", "inspect", "--wait", "240", &uuid]);
+        eprintln!("node inspect: {:.1} s", t1.elapsed().as_secs_f64());
+        let n = node(&base, &uuid).await;
+        assert_eq!(n["provision_state"], "manageable", "{n}");
+        assert!(n["last_error"].is_null(), "{n}");
+        assert!(!n["inspection_finished_at"].is_null());
+        let after = ok_json(
+            send(
+                &client(),
+                M::GET,
+                &format!("{base}/v1/nodes/{uuid}/inventory"),
+                V,
+                None,
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            after["inventory"]["interfaces"][0]["mac_address"],
+            mac.as_str()
+        );
+        assert_ne!(
+            json!(before["plugin_data"]["auto_discovered"]),
+            json!(after["plugin_data"]["auto_discovered"]),
+            "a fresh inventory from the inspection, not the discovery one"
+        );
+        // Powered off through the BMC afterwards.
+        assert!(lab.ipmitool(1, &["power", "status"]).contains("off"));
+        let ports = cli.json(&["baremetal", "port", "list", "--node", &uuid]);
+        assert_eq!(
+            ports.as_array().unwrap().len(),
+            1,
+            "no duplicate port: {ports}"
+        );
+        berth.stop().await;
+    });
+}
