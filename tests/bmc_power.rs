@@ -104,39 +104,6 @@ impl Api {
     }
 }
 
-fn driver_info_args(info: &Value) -> Vec<String> {
-    info.as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(k, v)| {
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            ["--driver-info".to_string(), format!("{k}={v}")]
-        })
-        .collect()
-}
-
-/// `openstack baremetal node create` for `driver` with `info`; the uuid.
-fn create(cli: &Cli, driver: &str, name: &str, info: &Value) -> String {
-    let mut args: Vec<String> = [
-        "baremetal",
-        "node",
-        "create",
-        "--driver",
-        driver,
-        "--name",
-        name,
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(driver_info_args(info));
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let created = cli.json(&argv);
-    common::cli_field(&created, "uuid")
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn start() -> Option<(TestBerth, Cli, Api)> {
     let berth = TestBerth::start(CONF).await;
     let Some(cli) = Cli::find(&berth.base) else {
@@ -158,7 +125,7 @@ async fn ipmi_node_through_the_cli_against_ipmi_sim() {
     let Some((berth, cli, api)) = start().await else {
         return;
     };
-    let node = create(&cli, "ipmi", "ipmi-1", &sim.driver_info());
+    let node = cli.create_node("ipmi", "ipmi-1", &sim.driver_info());
     let shown = api.node(&node).await;
     assert_eq!(shown["driver_info"]["ipmi_password"], "******");
     assert_eq!(shown["power_interface"], "ipmitool");
@@ -328,7 +295,7 @@ async fn ipmi_wrong_password_fails_verification_with_a_clear_error() {
     };
     let mut info = sim.driver_info();
     info["ipmi_password"] = json!("not-the-password");
-    let node = create(&cli, "ipmi", "ipmi-bad", &info);
+    let node = cli.create_node("ipmi", "ipmi-bad", &info);
     let err = api.manage_fails(&node).await;
     assert!(
         !err.contains("not-the-password"),
@@ -349,7 +316,7 @@ async fn redfish_node_through_the_cli_against_sushy_tools() {
         return;
     };
     let system = sushy.system_path(0);
-    let node = create(&cli, "redfish", "rf-1", &sushy.driver_info(0));
+    let node = cli.create_node("redfish", "rf-1", &sushy.driver_info(0));
     assert_eq!(
         api.node(&node).await["driver_info"]["redfish_password"],
         "******"
@@ -395,7 +362,7 @@ async fn redfish_node_through_the_cli_against_sushy_tools() {
     // A wrong password is refused by the BMC and said so.
     let mut info = sushy.driver_info(0);
     info["redfish_password"] = json!("wrong");
-    let bad = create(&cli, "redfish", "rf-bad", &info);
+    let bad = cli.create_node("redfish", "rf-bad", &info);
     api.manage_fails(&bad).await;
 
     sushy.stop();
@@ -437,7 +404,7 @@ async fn redfish_sync_forces_the_recorded_state_and_a_dead_bmc_is_reported() {
         base: berth.base.clone(),
     };
     let system = sushy.system_path(0);
-    let node = create(&cli, "redfish", "rf-sync", &sushy.driver_info(0));
+    let node = cli.create_node("redfish", "rf-sync", &sushy.driver_info(0));
     cli.ok(&["baremetal", "node", "manage", "--wait", "60", "rf-sync"]);
     assert_eq!(api.node(&node).await["power_state"], "power off");
 

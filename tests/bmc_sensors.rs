@@ -28,30 +28,6 @@ fn conf(data_types: &str) -> String {
     )
 }
 
-/// `openstack baremetal node create` with `driver_info`; the uuid.
-fn create(cli: &Cli, driver: &str, name: &str, info: &Value) -> String {
-    let mut args: Vec<String> = [
-        "baremetal",
-        "node",
-        "create",
-        "--driver",
-        driver,
-        "--name",
-        name,
-    ]
-    .map(String::from)
-    .to_vec();
-    for (k, v) in info.as_object().unwrap() {
-        let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-        args.extend(["--driver-info".to_string(), format!("{k}={v}")]);
-    }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    cli_field(&cli.json(&argv), "uuid")
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The node's newest collection, once there is one (60 s at most).
 async fn collected(base: &str, node: &str) -> Value {
     let url = format!("{base}/v1/nodes/{node}/sensors");
@@ -97,7 +73,7 @@ async fn ipmi_sdr_sensors_reach_api_metrics_and_cli() {
         berth.stop().await;
         return;
     };
-    let node = create(&cli, "ipmi", "rack1-ipmi", &sim.driver_info());
+    let node = cli.create_node("ipmi", "rack1-ipmi", &sim.driver_info());
     let got = collected(&berth.base, &node).await;
     let sensors = &got["sensors"];
     // Every SDR sensor of a kind Berth reports, none other ("CPU Usage").
@@ -194,7 +170,7 @@ async fn redfish_thermal_sensors_with_a_type_filter() {
         sushy.stop();
         return;
     };
-    let node = create(&cli, "redfish", "rack1-redfish", &sushy.driver_info(0));
+    let node = cli.create_node("redfish", "rack1-redfish", &sushy.driver_info(0));
     let got = collected(&berth.base, &node).await;
 
     let system = sushy.get(&sushy.system_path(0)).await;

@@ -134,6 +134,17 @@ fn an_unknown_server_is_discovered_and_inspected_again_later() {
             n["driver_info"]["ipmi_address"],
             lab.bmc_address(1).as_str()
         );
+        // Ironic's OSC command shows the inventory Berth stored.
+        let saved = cli.json_raw(&["baremetal", "node", "inventory", "save", &uuid]);
+        assert_eq!(
+            saved["inventory"]["interfaces"][0]["mac_address"],
+            mac.as_str()
+        );
+        assert_eq!(saved["inventory"]["cpu"]["count"], 1);
+        assert_eq!(
+            saved["inventory"]["bmc_address"],
+            lab.bmc_address(1).as_str()
+        );
 
         // The agent powers the machine off at its next heartbeat.
         until(&lab, 120, "the discovered machine powers off", || async {

@@ -50,6 +50,8 @@ DEBIAN_PACKAGES=(
     dnsmasq
     busybox-static
     cpio
+    kmod
+    binutils
     iproute2
     curl
     openssl

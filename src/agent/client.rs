@@ -146,7 +146,16 @@ pub async fn report_inspection(
     tracing::info!(%url, "sending the inventory to Berth");
     loop {
         let pause = match post_once(http, url, &body).await {
-            Outcome::Accepted(answer) => return answer,
+            Outcome::Accepted(answer) => {
+                // The uptime is the "kernel start -> report" figure the
+                // discovery benchmark reads from the console.
+                let uptime_s = std::fs::read_to_string("/proc/uptime")
+                    .ok()
+                    .and_then(|u| u.split_whitespace().next().map(str::to_string))
+                    .unwrap_or_default();
+                tracing::info!(%url, uptime_s = %uptime_s, "inventory accepted by Berth");
+                return answer;
+            }
             Outcome::Unavailable(why) => {
                 let d = with_jitter(backoff_delay(attempt), random_fraction());
                 attempt = attempt.saturating_add(1);

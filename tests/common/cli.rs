@@ -36,4 +36,36 @@ impl Cli {
         all.extend(["-f", "json"]);
         serde_json::from_str(&self.ok(&all)).unwrap()
     }
+
+    /// `openstack <args>` for a command that prints JSON by itself.
+    pub fn json_raw(&self, args: &[&str]) -> Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("openstack {}: {e}: {out}", args.join(" ")))
+    }
+
+    /// `openstack baremetal node create --driver D --name N --driver-info
+    /// k=v …`; the new node's UUID.
+    pub fn create_node(&self, driver: &str, name: &str, info: &Value) -> String {
+        let mut args: Vec<String> = [
+            "baremetal",
+            "node",
+            "create",
+            "--driver",
+            driver,
+            "--name",
+            name,
+        ]
+        .map(String::from)
+        .to_vec();
+        for (k, v) in info.as_object().into_iter().flatten() {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            args.extend(["--driver-info".to_string(), format!("{k}={v}")]);
+        }
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        super::cli_field(&self.json(&argv), "uuid")
+            .as_str()
+            .unwrap_or_else(|| panic!("no uuid from openstack {}", argv.join(" ")))
+            .to_string()
+    }
 }
