@@ -39,14 +39,21 @@ fn image() -> Option<PathBuf> {
 }
 
 fn conf(image: &std::path::Path) -> String {
+    conf_with(
+        image,
+        "dhcp_mode = full\ndhcp_range = 198.18.0.100,198.18.0.199\n",
+    )
+}
+
+fn conf_with(image: &std::path::Path, dhcp: &str) -> String {
     format!(
         "[DEFAULT]\nauth_strategy = noauth\n\
          [conductor]\nsync_power_state_interval = 0\ninspect_wait_timeout = 300\n\
          [ipmi]\nmin_command_interval = 0\ncommand_retry_timeout = 10\n\
          [agent]\nrequire_tls = false\n\
          [auto_discovery]\nenabled = true\ndriver = ipmi\n\
-         [pxe]\ndnsmasq_enabled = true\ninterface = br-prov\n\
-         dhcp_range = 198.18.0.100,198.18.0.199\nhttp_url = http://198.18.0.1:6385\n\
+         [pxe]\ndnsmasq_enabled = true\ninterface = br-prov\n{dhcp}\
+         http_url = http://198.18.0.1:6385\n\
          sync_period = 2\nkernel = {}\nramdisk = {}\n",
         image.join("vmlinuz").display(),
         image.join("initramfs.gz").display()
@@ -220,4 +227,76 @@ fn an_unknown_server_is_discovered_and_inspected_again_later() {
         );
         berth.stop().await;
     });
+}
+
+#[test]
+fn two_servers_at_once_next_to_the_sites_dhcp_server() {
+    let Some(image) = image() else { return };
+    let Some(lab) = Lab::up(2) else { return };
+    let site = lab.site_dhcp();
+    lab.enter();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        // Proxy-DHCP: the site's server hands out the addresses, Berth's
+        // dnsmasq only tells PXE clients where to boot from.
+        let proxy = "dhcp_mode = proxy\ndhcp_range = 198.18.0.0\n";
+        let berth = TestBerth::start_bound(&conf_with(&image, proxy), "198.18.0.1:6385").await;
+        let base = berth.base.clone();
+        for node in [1, 2] {
+            lab.ipmitool(node, &["chassis", "bootdev", "pxe"]);
+        }
+        let t0 = Instant::now();
+        for node in [1, 2] {
+            lab.ipmitool(node, &["power", "on"]);
+        }
+        let macs = [lab.mac(1), lab.mac(2)];
+        let nodes = until(&lab, 240, "both machines are enrolled", || async {
+            let url = format!("{base}/v1/ports/detail");
+            let ports = ok_json(send(&client(), M::GET, &url, V, None).await, 200).await;
+            let found: Vec<(String, String)> = ports["ports"]
+                .as_array()?
+                .iter()
+                .map(|p| {
+                    (
+                        p["address"].as_str().unwrap().to_string(),
+                        p["node_uuid"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            macs.iter()
+                .all(|m| found.iter().any(|(a, _)| a == m))
+                .then_some(found)
+        })
+        .await;
+        eprintln!(
+            "power on -> both enrolled: {:.1} s",
+            t0.elapsed().as_secs_f64()
+        );
+        assert_eq!(nodes.len(), 2, "{nodes:?}");
+        for (_, uuid) in &nodes {
+            let n = node(&base, uuid).await;
+            assert_eq!(n["properties"]["memory_mb"], 512, "{n}");
+        }
+        // The addresses came from the site's server, none from Berth's.
+        let leases = std::fs::read_to_string(&site.leases).unwrap_or_default();
+        for m in &macs {
+            assert!(leases.contains(m.as_str()), "site leases: {leases}");
+        }
+        let state = &berth.conf.default.state_path;
+        let ours =
+            std::fs::read_to_string(format!("{state}/dnsmasq/dnsmasq.leases")).unwrap_or_default();
+        assert!(
+            !macs.iter().any(|m| ours.contains(m.as_str())),
+            "proxy mode leased: {ours}"
+        );
+        let log =
+            std::fs::read_to_string(format!("{state}/dnsmasq/dnsmasq.log")).unwrap_or_default();
+        assert!(log.contains("proxy"), "{log}");
+        berth.stop().await;
+    });
+    drop(site);
 }

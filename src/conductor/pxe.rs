@@ -80,9 +80,15 @@ pub fn render_config(conf: &Config, paths: &Paths) -> Result<String> {
             line(format!("dhcp-range={range},proxy"));
             // Firmware PXE in proxy mode is steered by PXE menus.
             line("pxe-prompt=\"Berth\",0".into());
+            // iPXE itself (option 175) is sent straight to berth-api.
             line("pxe-service=tag:!ipxe,x86PC,\"Berth iPXE\",undionly.kpxe".into());
             line("pxe-service=tag:!ipxe,X86-64_EFI,\"Berth iPXE\",snponly.efi".into());
             line("pxe-service=tag:!ipxe,BC_EFI,\"Berth iPXE\",snponly.efi".into());
+            for arch in ["x86PC", "X86-64_EFI", "BC_EFI"] {
+                line(format!(
+                    "pxe-service=tag:ipxe,{arch},\"Berth\",{http}/pxe/boot.ipxe"
+                ));
+            }
         }
         _ => line(format!("dhcp-range={range},{}", pxe.dhcp_lease_time)),
     }

@@ -199,6 +199,84 @@ impl Lab {
     }
 }
 
+/// The site's own DHCP server next to the lab, for proxy-DHCP: dnsmasq in
+/// a namespace of its own, cabled into the lab's bridge by a veth pair,
+/// handing out 198.18.0.50-99 with no boot information at all. Stopped
+/// and removed on drop.
+pub struct SiteDhcp {
+    pub ns: String,
+    pub leases: PathBuf,
+    pub log: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl Lab {
+    pub fn site_dhcp(&self) -> SiteDhcp {
+        let ns = format!("{}-site", self.name);
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ip(&["netns", "add", &ns]);
+        ip(&[
+            "-n", &self.name, "link", "add", "vsite", "type", "veth", "peer", "name", "site0",
+            "netns", &ns,
+        ]);
+        ip(&[
+            "-n", &self.name, "link", "set", "vsite", "master", "br-prov", "up",
+        ]);
+        ip(&["-n", &ns, "link", "set", "lo", "up"]);
+        ip(&["-n", &ns, "addr", "add", "198.18.0.2/24", "dev", "site0"]);
+        ip(&["-n", &ns, "link", "set", "site0", "up"]);
+        let dir = self.dir.join("site");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (leases, log) = (dir.join("site.leases"), dir.join("site-dhcp.log"));
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns,
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+            ])
+            .args([
+                "--port=0",
+                "--interface=site0",
+                "--bind-interfaces",
+                "--user=root",
+                "--log-dhcp",
+            ])
+            .arg("--dhcp-range=198.18.0.50,198.18.0.99,1h")
+            .arg("--dhcp-option=option:router,198.18.0.1")
+            .arg(format!("--dhcp-leasefile={}", leases.display()))
+            .arg(format!("--log-facility={}", log.display()))
+            .arg(format!("--pid-file={}", dir.join("site.pid").display()))
+            .spawn()
+            .unwrap();
+        SiteDhcp {
+            ns,
+            leases,
+            log,
+            child: Some(child),
+        }
+    }
+}
+
+impl Drop for SiteDhcp {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).output();
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
