@@ -310,3 +310,120 @@ async fn inspection_that_never_reports_times_out() {
     }
     berth.stop().await;
 }
+
+/// A node imported ahead of its hardware: enroll, an expected serial
+/// number, and a port when `mac` is given.
+async fn import(base: &str, name: &str, serial: &str, mac: Option<&str>) -> String {
+    let body = json!({"driver": "ipmi", "name": name, "extra": {"serial_number": serial}});
+    let created = ok_json(
+        send(
+            &client(),
+            M::POST,
+            &format!("{base}/v1/nodes"),
+            V,
+            Some(body),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let uuid = created["uuid"].as_str().unwrap().to_string();
+    if let Some(mac) = mac {
+        let port = json!({"node_uuid": uuid, "address": mac});
+        ok_json(
+            send(
+                &client(),
+                M::POST,
+                &format!("{base}/v1/ports"),
+                V,
+                Some(port),
+            )
+            .await,
+            201,
+        )
+        .await;
+    }
+    uuid
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imported_nodes_are_matched_by_mac_or_serial() {
+    let berth = TestBerth::start(&conf(true)).await;
+    let base = berth.base.clone();
+    // By MAC (and the serial agrees).
+    let by_mac = import(&base, "imported-1", "SN-1", Some(MAC1)).await;
+    let answer = ok_json(post_inventory(&base, &inspection_data()).await, 202).await;
+    assert_eq!(answer["node"]["uuid"], by_mac.as_str());
+    let n = ok_json(
+        send(
+            &client(),
+            M::GET,
+            &format!("{base}/v1/nodes/{by_mac}"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(n["provision_state"], "enroll");
+    assert_eq!(n["properties"]["memory_mb"], 512);
+    assert_eq!(n["driver_info"]["ipmi_address"], "198.18.1.11");
+    assert_eq!(nodes(&base).await.len(), 1, "no second node");
+    // Inspected now: the same machine again is refused, not re-merged.
+    assert_eq!(
+        post_inventory(&base, &inspection_data()).await.status(),
+        404
+    );
+
+    // By serial only: no port was imported, one is created.
+    let mut other = inspection_data();
+    other["inventory"]["interfaces"][0]["mac_address"] = json!("52:54:00:b0:00:07");
+    other["inventory"]["interfaces"][1]["mac_address"] = json!("52:54:00:b0:00:08");
+    other["inventory"]["system_vendor"]["serial_number"] = json!("SN-7");
+    other["boot_interface"] = json!("52:54:00:b0:00:07");
+    let by_serial = import(&base, "imported-7", "sn-7", None).await;
+    let answer = ok_json(post_inventory(&base, &other).await, 202).await;
+    assert_eq!(answer["node"]["uuid"], by_serial.as_str());
+    let ports = ports_of(&base, &by_serial).await;
+    assert_eq!(ports.len(), 1);
+    assert_eq!(ports[0]["address"], "52:54:00:b0:00:07");
+    assert_eq!(nodes(&base).await.len(), 2);
+    berth.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_serial_mismatch_is_flagged_and_nothing_is_merged() {
+    let berth = TestBerth::start(&conf(true)).await;
+    let base = berth.base.clone();
+    let uuid = import(&base, "imported-x", "SN-EXPECTED", Some(MAC1)).await;
+    let resp = post_inventory(&base, &inspection_data()).await;
+    assert_eq!(resp.status(), 409, "{}", resp.text().await.unwrap());
+    let n = ok_json(
+        send(
+            &client(),
+            M::GET,
+            &format!("{base}/v1/nodes/{uuid}"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(n["maintenance"], true);
+    let reason = n["maintenance_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("SN-EXPECTED") && reason.contains("SN-1"),
+        "{reason}"
+    );
+    assert_eq!(n["last_error"], n["maintenance_reason"]);
+    // Nothing of the other machine was taken over.
+    assert_eq!(n["properties"], json!({}));
+    assert!(n["driver_info"].get("ipmi_address").is_none());
+    let url = format!("{base}/v1/nodes/{uuid}/inventory");
+    assert_eq!(send(&client(), M::GET, &url, V, None).await.status(), 404);
+    assert_eq!(ports_of(&base, &uuid).await.len(), 1);
+    assert_eq!(nodes(&base).await.len(), 1, "and no new node either");
+    berth.stop().await;
+}

@@ -9,13 +9,14 @@
 //!   image, which reports to `continue_inspection`;
 //! - a node being deployed, cleaned, rescued or serviced: the same image
 //!   as the node's ramdisk (it looks itself up and heartbeats);
+//! - a node imported ahead of its hardware (`enroll`, never inspected)
+//!   with auto-discovery on: the discovery image, which fills it in;
 //! - anything else (active, protected, available, …): local boot. A known
 //!   server never lands in a ramdisk by accident.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::ApiState;
-use crate::db::datastore::node::NodeRow;
 use crate::db::datastore::node_agent::node_list_by_port_addresses;
 use crate::error::{Error, Result};
 use crate::inspection::hooks::normalize_mac;
@@ -50,16 +51,8 @@ pub struct Known<'a> {
     pub uuid: &'a str,
     pub provision_state: &'a str,
     pub protected: bool,
-}
-
-impl<'a> From<&'a NodeRow> for Known<'a> {
-    fn from(n: &'a NodeRow) -> Self {
-        Known {
-            uuid: &n.uuid,
-            provision_state: &n.provision_state,
-            protected: n.protected,
-        }
-    }
+    /// In `enroll` and never inspected: imported ahead of its hardware.
+    pub never_inspected: bool,
 }
 
 /// The decision for the node owning a MAC (`None`: unknown MAC).
@@ -75,6 +68,10 @@ pub fn decide(node: Option<Known<'_>>, auto_discovery: bool) -> BootDecision {
         return BootDecision::Local(format!("node {} is protected", node.uuid));
     }
     let state: Option<S> = node.provision_state.parse().ok();
+    if auto_discovery && state == Some(S::Enroll) && node.never_inspected {
+        // Imported ahead of its hardware: discovery fills it in.
+        return BootDecision::Discovery;
+    }
     match state {
         Some(S::Inspecting | S::InspectWait) => BootDecision::Discovery,
         Some(
@@ -126,10 +123,24 @@ async fn node_script(
         .datastore
         .run(move |c| node_list_by_port_addresses(c, &m))
         .await?;
-    let decision = decide(
-        nodes.first().map(Known::from),
-        state.conf.auto_discovery.enabled,
-    );
+    let never_inspected = match nodes.first() {
+        Some(n) => {
+            let id = n.id;
+            state
+                .datastore
+                .run(move |c| crate::db::datastore::node_inventory::node_inventory_get(c, id))
+                .await
+                .is_err()
+        }
+        None => false,
+    };
+    let known = nodes.first().map(|n| Known {
+        uuid: &n.uuid,
+        provision_state: &n.provision_state,
+        protected: n.protected,
+        never_inspected,
+    });
+    let decision = decide(known, state.conf.auto_discovery.enabled);
     tracing::info!(mac = %mac, node = ?nodes.first().map(|n| &n.uuid), decision = ?decision, "PXE boot");
     let api = api_url(&state, &req);
     let bootif = format!("01-{}", mac.replace(':', "-"));
@@ -181,6 +192,7 @@ mod tests {
             uuid: "u",
             provision_state,
             protected,
+            never_inspected: false,
         })
     }
 
@@ -211,6 +223,18 @@ mod tests {
         }
         assert!(matches!(
             decide(node("inspect wait", true), true),
+            BootDecision::Local(_)
+        ));
+        // Imported ahead of its hardware: discovered, with auto-discovery only.
+        let imported = || Known {
+            uuid: "u",
+            provision_state: "enroll",
+            protected: false,
+            never_inspected: true,
+        };
+        assert_eq!(decide(Some(imported()), true), BootDecision::Discovery);
+        assert!(matches!(
+            decide(Some(imported()), false),
             BootDecision::Local(_)
         ));
     }

@@ -324,6 +324,22 @@ pub async fn continue_inspection(
         task.release().await;
         return Err(Error::NotFound("Resource could not be found.".into()));
     }
+    if let Some((expected, reported)) = super::discovery::serial_mismatch(&task.node, &inventory) {
+        let message =
+            super::discovery::flag_serial_mismatch(&task, datastore, conf, &expected, &reported)
+                .await;
+        if !discovering {
+            let also = Also {
+                last_error: Some(Some(message)),
+                ..Default::default()
+            };
+            let _ = task.process_event(Event::Fail, also).await;
+        }
+        task.release().await;
+        return Err(Error::Conflict(
+            "The inventory does not match the node's expected serial number.".into(),
+        ));
+    }
     let result = finish_inspection(
         &mut task,
         datastore,

@@ -241,3 +241,73 @@ async fn agent_power_off(order: &PowerOffOrder) -> Result<()> {
         ))),
     }
 }
+
+/// `extra` key where an operator records the serial number a node is
+/// expected to report (imports of pre-registered hardware).
+pub const EXPECTED_SERIAL_KEY: &str = "serial_number";
+
+/// The serial number the machine reports (DMI), if any.
+pub fn reported_serial(inventory: &Value) -> Option<String> {
+    inventory["system_vendor"]["serial_number"]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// `Some((expected, reported))` when the node expects another serial
+/// number than the machine reports. A machine that reports none is not a
+/// mismatch (plenty of hardware has empty DMI).
+pub fn serial_mismatch(node: &NodeRow, inventory: &Value) -> Option<(String, String)> {
+    let expected = object(&node.extra)
+        .get(EXPECTED_SERIAL_KEY)?
+        .as_str()?
+        .trim()
+        .to_string();
+    let reported = reported_serial(inventory)?;
+    (!expected.is_empty() && !expected.eq_ignore_ascii_case(&reported))
+        .then_some((expected, reported))
+}
+
+/// Flags a node whose hardware reports another serial number than it
+/// expects: maintenance with the reason, `last_error`, a history event.
+/// Nothing of the inventory is stored: it may be another machine.
+pub async fn flag_serial_mismatch(
+    task: &NodeTask,
+    datastore: &DataStore,
+    conf: &Config,
+    expected: &str,
+    reported: &str,
+) -> String {
+    let message = format!(
+        "Serial number mismatch: node {} expects {expected:?} but the machine that booted with its MAC reports {reported:?}; its inventory was not stored",
+        task.node.uuid
+    );
+    let (u, h, m) = (
+        task.node.uuid.clone(),
+        conf.default.host.clone(),
+        message.clone(),
+    );
+    let written = datastore
+        .run(move |c| {
+            crate::db::datastore::node_management::node_set_maintenance(c, &u, &h, true, Some(&m))?;
+            crate::db::datastore::node_management::node_set_last_error(c, &u, &h, Some(&m))
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::error!(node = %task.node.uuid, error = %e, "could not flag the serial mismatch");
+    }
+    let host = conf.default.host.clone();
+    node_history_record(
+        datastore,
+        &host,
+        &task.node,
+        INTROSPECTION,
+        &message,
+        true,
+        None,
+    )
+    .await;
+    tracing::error!(node = %task.node.uuid, "{message}");
+    message
+}

@@ -623,6 +623,7 @@ async fn inspection_node(
     macs: Vec<String>,
     bmc: Vec<String>,
     node_uuid: Option<String>,
+    serial: Option<String>,
 ) -> Result<Option<NodeRow>> {
     let mut node = match node_uuid {
         Some(u) => Some(
@@ -644,7 +645,8 @@ async fn inspection_node(
         }
     }
     if let Some(n) = &node {
-        if n.provision_state != ProvisionState::InspectWait.as_str() {
+        let waiting = n.provision_state == ProvisionState::InspectWait.as_str();
+        if !waiting && !pre_registered(state, n).await? {
             tracing::error!(node = %n.uuid, state = %n.provision_state, "inspection data for a node that is not waiting for it");
             return Err(not_found());
         }
@@ -685,8 +687,64 @@ async fn inspection_node(
             Some(_) => {}
         }
     }
+    // Last, a node imported with the serial number the machine reports.
+    if node.is_none() && state.conf.auto_discovery.enabled {
+        if let Some(serial) = serial {
+            node = node_by_expected_serial(state, &serial).await?;
+        }
+    }
     // None: unknown hardware, which auto-discovery may enroll.
     Ok(node)
+}
+
+/// With auto-discovery, a node imported ahead of its hardware (in
+/// `enroll`, never inspected) takes the inventory of the machine that
+/// boots with its MAC or serial number, instead of a new node being
+/// enrolled for it.
+async fn pre_registered(state: &ApiState, node: &NodeRow) -> Result<bool> {
+    if !state.conf.auto_discovery.enabled || node.provision_state != ProvisionState::Enroll.as_str()
+    {
+        return Ok(false);
+    }
+    let id = node.id;
+    let inventory = state
+        .datastore
+        .run(move |c| crate::db::datastore::node_inventory::node_inventory_get(c, id))
+        .await;
+    Ok(inventory.is_err())
+}
+
+/// The one pre-registered node whose `extra.serial_number` is `serial`.
+async fn node_by_expected_serial(state: &ApiState, serial: &str) -> Result<Option<NodeRow>> {
+    let enrolled = state
+        .datastore
+        .run(|c| {
+            node_list(
+                c,
+                &NodeFilter {
+                    provision_state: Some(ProvisionState::Enroll.as_str().into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    let key = crate::conductor::discovery::EXPECTED_SERIAL_KEY;
+    let mut matching = Vec::new();
+    for n in enrolled {
+        let expected = json_object(&n.extra)
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|s| s.trim().eq_ignore_ascii_case(serial.trim()))
+            .unwrap_or(false);
+        if expected && pre_registered(state, &n).await? {
+            matching.push(n);
+        }
+    }
+    if matching.len() > 1 {
+        tracing::error!(serial = %serial, "inspection lookup: several nodes expect this serial number");
+        return Err(not_found());
+    }
+    Ok(matching.pop())
 }
 
 /// Ironic's `_auto_enroll`: a new node in `enroll` with the discovery
@@ -770,7 +828,8 @@ async fn continue_inspection(
             "No lookup information provided".into(),
         ));
     }
-    let node = match inspection_node(&state, macs.clone(), bmc.clone(), node_uuid).await? {
+    let serial = crate::conductor::discovery::reported_serial(&inventory);
+    let node = match inspection_node(&state, macs.clone(), bmc.clone(), node_uuid, serial).await? {
         Some(n) => n,
         None if state.conf.auto_discovery.enabled => auto_enroll(&state, &macs, &bmc).await?,
         None => return Err(not_found()),
