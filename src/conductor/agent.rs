@@ -408,6 +408,17 @@ async fn finish_inspection(
             })
         })
         .await?;
+    // Hooks first, then the rules, which may override what hooks set
+    // (Ironic's order: the inspect interface's hooks, then apply_rules).
+    task.node = super::discovery::apply_hooks(
+        datastore,
+        conf,
+        host,
+        &task.node.uuid,
+        &inventory,
+        &plugin_data,
+    )
+    .await?;
     if let Err(why) = super::inspection_rules::apply_inspection_rules(
         datastore,
         conf,
@@ -420,15 +431,8 @@ async fn finish_inspection(
     {
         return Ok(Err(why));
     }
-    task.node = super::discovery::apply_hooks(
-        datastore,
-        conf,
-        host,
-        &task.node.uuid,
-        &inventory,
-        &plugin_data,
-    )
-    .await?;
+    let u = task.node.uuid.clone();
+    task.node = datastore.run(move |c| node_get_by_uuid(c, &u)).await?;
     let (u, h, node_id) = (task.node.uuid.clone(), host.to_string(), task.node.id);
     // Logs can be huge; Ironic does not keep them with the data either.
     if let Value::Object(m) = &mut plugin_data {
