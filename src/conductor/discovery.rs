@@ -178,12 +178,19 @@ pub fn power_off_due(node: &NodeRow, info: &Map<String, Value>) -> Option<PowerO
 /// Tells the agent to power the machine off (IPA's `standby.power_off`),
 /// then records the node powered off and forgets the agent. A failure is
 /// logged; the next heartbeat tries again.
-pub async fn power_off_discovered(datastore: &DataStore, conf: &Config, order: PowerOffOrder) {
+pub async fn power_off_discovered(
+    datastore: &DataStore,
+    conf: &Config,
+    agent_calls: &tokio::sync::Mutex<()>,
+    order: PowerOffOrder,
+) {
     let uuid = order.uuid.clone();
     if let Err(e) = agent_power_off(&order).await {
         tracing::warn!(node = %uuid, error = %e, "could not tell the agent to power off; retrying at the next heartbeat");
         return;
     }
+    // Recorded one at a time with the agents' other calls.
+    let _one_at_a_time = agent_calls.lock().await;
     let host = conf.default.host.clone();
     let Ok(task) = NodeTask::acquire(datastore, &host, &uuid).await else {
         return;

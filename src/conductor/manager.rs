@@ -25,6 +25,12 @@ pub struct ConductorManager {
     pub(super) sync_failures: super::power::SyncFailures,
     /// Set once at shutdown; the periodic tasks stop on it.
     pub(super) stopping: tokio::sync::watch::Sender<bool>,
+    /// Taken by the agents' calls (token, heartbeat, inspection data):
+    /// many machines reporting at once then write one after another. Their
+    /// read-then-write transactions otherwise collide on SQLite ("database
+    /// is locked" when a snapshot went stale), which the discovery
+    /// benchmark hit with two machines.
+    agent_calls: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ConductorManager {
@@ -35,6 +41,7 @@ impl ConductorManager {
             datastore,
             tracker: TaskTracker::default(),
             sync_failures: Default::default(),
+            agent_calls: Default::default(),
             stopping: tokio::sync::watch::channel(false).0,
         }
     }
@@ -127,8 +134,9 @@ impl ConductorManager {
             // Answered first: the agent's heartbeat must not wait on its
             // own command API.
             let (datastore, conf) = (self.datastore.clone(), self.conf.clone());
+            let lock = self.agent_calls.clone();
             self.tracker.spawn(async move {
-                super::discovery::power_off_discovered(&datastore, &conf, order).await;
+                super::discovery::power_off_discovered(&datastore, &conf, &lock, order).await;
             });
         }
         Ok(Value::Null)
@@ -193,9 +201,18 @@ impl crate::rpc::Handler for ConductorManager {
             "destroy_allocation" => {
                 super::allocation::destroy(&self.datastore, &self.conf.default.host, &args).await
             }
-            "get_node_with_token" => self.get_node_with_token(args).await,
-            "heartbeat" => self.heartbeat(args).await,
-            "continue_inspection" => self.continue_inspection(args).await,
+            "get_node_with_token" => {
+                let _one_at_a_time = self.agent_calls.lock().await;
+                self.get_node_with_token(args).await
+            }
+            "heartbeat" => {
+                let _one_at_a_time = self.agent_calls.lock().await;
+                self.heartbeat(args).await
+            }
+            "continue_inspection" => {
+                let _one_at_a_time = self.agent_calls.lock().await;
+                self.continue_inspection(args).await
+            }
             "ping" => Ok(json!({"host": self.conf.default.host})),
             m if super::management::METHODS.contains(&m) => self.management(m, args).await,
             m if super::indicators::METHODS.contains(&m) => self.indicators(m, args).await,

@@ -117,7 +117,7 @@ for i in $(seq 1 "$NODES"); do
     "${LAB[@]}" ipmitool "$i" power on > /dev/null
 done
 
-declare -A enrolled
+declare -A enrolled=()
 deadline=$(($(date +%s) + TIMEOUT))
 while [[ ${#enrolled[@]} -lt $NODES && $(date +%s) -lt $deadline ]]; do
     now=$(date +%s.%N)
@@ -128,6 +128,17 @@ while [[ ${#enrolled[@]} -lt $NODES && $(date +%s) -lt $deadline ]]; do
     sleep 0.5
 done
 
+# Then each discovered machine is powered off by its agent.
+declare -A stopped=()
+while [[ ${#stopped[@]} -lt ${#enrolled[@]} && $(date +%s) -lt $deadline ]]; do
+    now=$(date +%s.%N)
+    while read -r node state; do
+        [[ "$state" == vm=off && -z "${stopped[$node]:-}" ]] || continue
+        stopped[$node]=$(echo "$now - $start" | bc)
+    done < <("${LAB[@]}" status 2> /dev/null | awk '/^node/ {print $1, $4}')
+    sleep 0.5
+done
+
 echo "==> results"
 for i in $(seq 1 "$NODES"); do
     eval "$("${LAB[@]}" env | grep "NODE${i}_\(MAC\|CONSOLE\)=")"
@@ -135,7 +146,9 @@ for i in $(seq 1 "$NODES"); do
     console_var=BERTH_LAB_NODE${i}_CONSOLE
     mac=${!mac_var}
     uptime=$(grep -o 'uptime_s=[0-9.]*' "${!console_var}" | head -n 1 | cut -d= -f2 || true)
-    printf 'node%d %s: power on -> enrolled %s s; kernel start -> report %s s\n' \
-        "$i" "$mac" "${enrolled[$mac]:-timeout}" "${uptime:-unknown}"
+    printf 'node%d %s: power on -> enrolled %.1f s, -> powered off by its agent %.1f s;' \
+        "$i" "$mac" "${enrolled[$mac]:-0}" "${stopped[node$i]:-0}"
+    printf ' kernel start -> report %s s\n' "${uptime:-unknown}"
 done
 [[ ${#enrolled[@]} -eq $NODES ]] || { echo "not every node was discovered" >&2; exit 1; }
+[[ ${#stopped[@]} -eq $NODES ]] || { echo "not every node was powered off" >&2; exit 1; }
