@@ -293,6 +293,11 @@ fn two_servers_at_once_next_to_the_sites_dhcp_server() {
             !macs.iter().any(|m| ours.contains(m.as_str())),
             "proxy mode leased: {ours}"
         );
+        // Both agents got their power off (no lost token under load).
+        until(&lab, 120, "both machines power off", || async {
+            (!lab.vm_running(1) && !lab.vm_running(2)).then_some(())
+        })
+        .await;
         let log =
             std::fs::read_to_string(format!("{state}/dnsmasq/dnsmasq.log")).unwrap_or_default();
         assert!(log.contains("proxy"), "{log}");
