@@ -21,6 +21,16 @@ async fn set_power(http: &reqwest::Client, base: &str, node: &str, target: &str)
     )
     .await;
     assert_eq!(resp.status(), 202);
+    // The action runs in the background and holds the node until it ends.
+    let url = format!("{base}/v1/nodes/{node}");
+    for _ in 0..100 {
+        let n = ok_json(send(http, Method::GET, &url, V, None).await, 200).await;
+        if n["power_state"] == target && n["reservation"].is_null() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("node {node} never settled at {target}");
 }
 
 async fn set_provision(http: &reqwest::Client, base: &str, node: &str, target: &str) {
