@@ -134,14 +134,20 @@ async fn sensor_samples(store: &DataStore, node_id: i32) {
         .await
         .unwrap();
     let latest = store
-        .run(move |c| node_sensor_samples_latest(c, node_id, Some("Voltage")))
+        .run(move |c| node_sensor_samples_list(c, node_id, SampleWindow::Latest, Some("Voltage")))
         .await
         .unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!((latest[0].reading, latest[0].collected_at), (None, t1));
     assert_eq!(latest[0].upper_critical, Some(13.2));
     let all = store
-        .run(move |c| node_sensor_samples_since(c, node_id, t0, None, 10))
+        .run(move |c| {
+            let window = SampleWindow::Since {
+                since: t0,
+                limit: 10,
+            };
+            node_sensor_samples_list(c, node_id, window, None)
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -154,7 +160,13 @@ async fn sensor_samples(store: &DataStore, node_id: i32) {
         .await
         .unwrap();
     let all = store
-        .run(move |c| node_sensor_samples_since(c, node_id, t0, None, 10))
+        .run(move |c| {
+            let window = SampleWindow::Since {
+                since: t0,
+                limit: 10,
+            };
+            node_sensor_samples_list(c, node_id, window, None)
+        })
         .await
         .unwrap();
     assert_eq!(

@@ -14,7 +14,7 @@ use super::node_access::node_with_rule;
 use super::views::timestamp;
 use crate::api::ApiState;
 use crate::db::datastore::node_sensor_sample::{
-    node_sensor_samples_latest, node_sensor_samples_since, SensorSampleRow,
+    node_sensor_samples_list, SampleWindow, SensorSampleRow,
 };
 use crate::drivers::bmc::SensorKind;
 use crate::error::{Error, Result};
@@ -94,9 +94,12 @@ async fn list(
     let kind = sensor_type.map(SensorKind::as_str);
     let rows = state
         .datastore
-        .run(move |c| match since {
-            Some(t) => node_sensor_samples_since(c, id, t, kind, limit),
-            None => node_sensor_samples_latest(c, id, kind),
+        .run(move |c| {
+            let window = match since {
+                Some(since) => SampleWindow::Since { since, limit },
+                None => SampleWindow::Latest,
+            };
+            node_sensor_samples_list(c, id, window, kind)
         })
         .await?;
     let collected_at = rows.iter().map(|s| s.collected_at).max();

@@ -115,43 +115,34 @@ pub fn node_sensor_samples_record(
     })
 }
 
-/// The node's newest collection, optionally of one sensor type, in the
-/// order the BMC reported it.
-pub fn node_sensor_samples_latest(
-    conn: &mut DbConnection,
-    node_id: i32,
-    sensor_type: Option<&str>,
-) -> Result<Vec<SensorSampleRow>> {
-    use node_sensor_samples as s;
-    let mut q = s::table
-        .filter(s::node_id.eq(node_id))
-        .filter(s::latest.eq(true))
-        .select(SensorSampleRow::as_select())
-        .order(s::id.asc())
-        .into_boxed();
-    if let Some(t) = sensor_type {
-        q = q.filter(s::sensor_type.eq(t.to_string()));
-    }
-    Ok(q.load(conn)?)
+/// Which of a node's samples to list.
+#[derive(Clone, Copy, Debug)]
+pub enum SampleWindow {
+    /// The newest collection, in the order the BMC reported it.
+    Latest,
+    /// Up to `limit` samples collected at or after `since`, oldest first.
+    Since { since: NaiveDateTime, limit: i64 },
 }
 
-/// Up to `limit` of the node's samples collected at or after `since`,
-/// oldest first.
-pub fn node_sensor_samples_since(
+/// The node's samples in `window`, optionally of one sensor type.
+pub fn node_sensor_samples_list(
     conn: &mut DbConnection,
     node_id: i32,
-    since: NaiveDateTime,
+    window: SampleWindow,
     sensor_type: Option<&str>,
-    limit: i64,
 ) -> Result<Vec<SensorSampleRow>> {
     use node_sensor_samples as s;
     let mut q = s::table
         .filter(s::node_id.eq(node_id))
-        .filter(s::collected_at.ge(since))
         .select(SensorSampleRow::as_select())
-        .order((s::collected_at.asc(), s::id.asc()))
-        .limit(limit)
         .into_boxed();
+    q = match window {
+        SampleWindow::Latest => q.filter(s::latest.eq(true)).order(s::id.asc()),
+        SampleWindow::Since { since, limit } => q
+            .filter(s::collected_at.ge(since))
+            .order((s::collected_at.asc(), s::id.asc()))
+            .limit(limit),
+    };
     if let Some(t) = sensor_type {
         q = q.filter(s::sensor_type.eq(t.to_string()));
     }
