@@ -63,6 +63,8 @@ pub mod db;
 pub mod drivers;
 pub mod error;
 #[cfg(feature = "server")]
+pub mod images;
+#[cfg(feature = "server")]
 pub mod inspection;
 #[cfg(feature = "server")]
 pub mod rpc;

@@ -203,6 +203,15 @@ pub struct Heartbeat {
     pub agent_status_message: Option<String>,
 }
 
+/// What a recorded heartbeat asks of the conductor.
+#[derive(Debug, Default)]
+pub struct HeartbeatOutcome {
+    /// A discovered machine's agent is to power it off.
+    pub power_off: Option<super::discovery::PowerOffOrder>,
+    /// The node waits in a deploy for its agent (`wait call-back`).
+    pub deploy_waiting: bool,
+}
+
 /// Ironic's `ConductorManager.heartbeat`: the checks answer the agent
 /// synchronously; recording is skipped (not failed) when the node is in a
 /// state without a ramdisk or busy with other work, as Ironic's worker does.
@@ -211,7 +220,7 @@ pub async fn heartbeat(
     conf: &crate::conf::Config,
     uuid: &str,
     hb: Heartbeat,
-) -> Result<Option<super::discovery::PowerOffOrder>> {
+) -> Result<HeartbeatOutcome> {
     if hb.agent_version.is_none() && hb.agent_status.is_none() {
         return Err(Error::InvalidParameter(
             "Agent did not transmit a version, and a version is required. Please update the agent being used.".into(),
@@ -260,13 +269,13 @@ pub async fn heartbeat(
             && !state.is_some_and(|s| SERVICING_STATES.contains(&s)));
     if !allowed {
         tracing::error!(node = %uuid, state = %node.provision_state, "heartbeat in a state without a ramdisk; not taking any action");
-        return Ok(None);
+        return Ok(HeartbeatOutcome::default());
     }
     let task = match NodeTask::acquire(datastore, &conf.default.host, uuid).await {
         Ok(t) => t,
         Err(Error::NodeLocked { .. }) => {
             tracing::warn!(node = %uuid, "node is locked, skipping heartbeat processing (the next heartbeat retries)");
-            return Ok(None);
+            return Ok(HeartbeatOutcome::default());
         }
         Err(e) => return Err(e),
     };
@@ -296,7 +305,10 @@ pub async fn heartbeat(
     task.release().await;
     let row = recorded?;
     tracing::debug!(node = %uuid, state = %node.provision_state, "heartbeat recorded");
-    Ok(super::discovery::power_off_due(&row, &internal_info(&row)))
+    Ok(HeartbeatOutcome {
+        power_off: super::discovery::power_off_due(&row, &internal_info(&row)),
+        deploy_waiting: row.provision_state == S::DeployWait.as_str(),
+    })
 }
 
 /// Ironic's `continue_inspection` with an in-band inspect interface: the

@@ -5,8 +5,6 @@
 //! powered off by its agent (it has no BMC credentials yet): the
 //! conductor marks it, and the agent's next heartbeat gets the command.
 
-use std::time::Duration;
-
 use serde_json::{json, Map, Value};
 
 use super::agent::{TOKEN_KEY, URL_KEY};
@@ -221,32 +219,19 @@ pub async fn power_off_discovered(
 }
 
 async fn agent_power_off(order: &PowerOffOrder) -> Result<()> {
-    let url = format!("{}/v1/commands/", order.agent_url.trim_end_matches('/'));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
-    let resp = client
-        .post(&url)
-        .query(&[("wait", "true"), ("agent_token", order.token.as_str())])
-        .json(&json!({"name": "standby.power_off", "params": {}}))
-        .send()
-        .await
-        .map_err(|e| Error::DriverFailure(format!("Agent at {url} did not answer: {e}")))?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        return Err(Error::DriverFailure(format!(
-            "Agent at {url} refused power_off: HTTP {status} {body}"
-        )));
+    let agent = super::agent_client::AgentEndpoint {
+        url: order.agent_url.clone(),
+        token: order.token.clone(),
+    };
+    let done = super::agent_client::send(&agent, "standby.power_off", json!({}), true).await?;
+    if done.succeeded() || done.running() {
+        return Ok(());
     }
-    match body["command_status"].as_str() {
-        Some("SUCCEEDED") | Some("RUNNING") => Ok(()),
-        other => Err(Error::DriverFailure(format!(
-            "Agent at {url} failed power_off ({other:?}): {}",
-            body["command_error"]
-        ))),
-    }
+    Err(Error::DriverFailure(format!(
+        "Agent at {} failed power_off: {}",
+        order.agent_url,
+        done.error_text()
+    )))
 }
 
 /// `extra` key where an operator records the serial number a node is

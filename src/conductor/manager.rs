@@ -53,18 +53,23 @@ impl ConductorManager {
         self.tracker.wait_idle().await;
     }
 
-    async fn do_provisioning_action(&self, args: Value) -> Result<Value> {
-        let uuid = arg_str(&args, "uuid")?;
-        let verb: Verb = arg_str(&args, "target")?
-            .parse()
-            .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
-        let runner = provision::Runner {
+    /// What the provisioning flows run with.
+    fn runner(&self) -> provision::Runner {
+        provision::Runner {
             datastore: self.datastore.clone(),
             tracker: self.tracker.clone(),
             host: self.conf.default.host.clone(),
             conf: self.conf.clone(),
             bmcs: self.bmcs.clone(),
-        };
+        }
+    }
+
+    async fn do_provisioning_action(&self, args: Value) -> Result<Value> {
+        let uuid = arg_str(&args, "uuid")?;
+        let verb: Verb = arg_str(&args, "target")?
+            .parse()
+            .map_err(|e: crate::states::StateError| Error::InvalidParameter(e.to_string()))?;
+        let runner = self.runner();
         provision::start(
             &runner,
             &uuid,
@@ -130,7 +135,16 @@ impl ConductorManager {
         let uuid = arg_str(&args, "uuid")?;
         let hb: agent::Heartbeat = serde_json::from_value(args)
             .map_err(|e| Error::InvalidParameter(format!("heartbeat: bad arguments: {e}")))?;
-        if let Some(order) = agent::heartbeat(&self.datastore, &self.conf, &uuid, hb).await? {
+        let outcome = agent::heartbeat(&self.datastore, &self.conf, &uuid, hb).await?;
+        if outcome.deploy_waiting {
+            // Answered first, as below; the deploy continues in the background.
+            let runner = self.runner();
+            self.tracker.spawn(async move {
+                super::direct_deploy::agent_callback(&runner, &uuid).await;
+            });
+            return Ok(Value::Null);
+        }
+        if let Some(order) = outcome.power_off {
             // Answered first: the agent's heartbeat must not wait on its
             // own command API.
             let (datastore, conf) = (self.datastore.clone(), self.conf.clone());

@@ -11,8 +11,11 @@
 //! registers this conductor, keeps its heartbeat and unregisters it on shutdown.
 
 pub mod agent;
+pub mod agent_client;
 pub mod allocation;
 pub mod boot_mode;
+pub mod configdrive;
+pub mod direct_deploy;
 pub mod discovery;
 pub mod history;
 pub mod indicators;

@@ -29,7 +29,9 @@ use crate::db::datastore::node::node_set_power_state;
 use crate::db::datastore::node::NodeRow;
 use crate::db::datastore::node_steps::{node_write_steps, StepWrite};
 use crate::db::DataStore;
+use crate::drivers::direct_steps::{DIRECT, DIRECT_DEPLOY_STEPS};
 use crate::drivers::fake_steps::{self as fake, StepKind};
+use crate::drivers::InterfaceKind;
 use crate::error::{Error, Result};
 use crate::rpc::TaskTracker;
 use crate::states::{Event, ProvisionState as S, Verb};
@@ -82,7 +84,7 @@ impl ProvisionArgs {
 
 /// The three flows that run step lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Flow {
+pub(super) enum Flow {
     Clean,
     Deploy,
     Service,
@@ -187,10 +189,26 @@ async fn begin(
     args: &ProvisionArgs,
 ) -> Result<Option<Work>> {
     // Other hardware types run BMC verification and agent inspection so far.
-    let agent_inspect =
-        verb == Verb::Inspect && inspect_interface(&runner.conf, &task.node)? == "agent";
-    if verb != Verb::Manage && !agent_inspect {
+    let agent_inspect = verb == Verb::Inspect
+        && resolved_interface(&runner.conf, &task.node, InterfaceKind::Inspect)? == "agent";
+    // The direct deploy interface deploys, undeploys and makes nodes
+    // available; rescue, manual cleaning and servicing need more agent work.
+    let direct = is_direct(&runner.conf, &task.node)
+        && matches!(
+            verb,
+            Verb::Active
+                | Verb::Deploy
+                | Verb::Rebuild
+                | Verb::Deleted
+                | Verb::Undeploy
+                | Verb::Provide
+                | Verb::Abort
+        );
+    if verb != Verb::Manage && !agent_inspect && !direct {
         task.require_fake_hardware("provision")?;
+    }
+    if direct && matches!(verb.event(), Event::Deploy | Event::Rebuild) {
+        super::direct_deploy::validate(&task.node)?;
     }
     match verb {
         Verb::Abort => return abort(runner, task).await.map(|()| None),
@@ -258,18 +276,20 @@ async fn begin(
     Ok(Some(Work::Steps(flow)))
 }
 
-/// The node's resolved inspect interface (`agent`, `fake`, `no-inspect`).
-fn inspect_interface(
+/// The node's implementation of `kind`: its own, or its hardware type's
+/// default (e.g. the inspect interface `agent`, `fake` or `no-inspect`).
+fn resolved_interface(
     conf: &crate::conf::Config,
-    node: &crate::db::datastore::node::NodeRow,
+    node: &NodeRow,
+    kind: InterfaceKind,
 ) -> Result<String> {
     let hw = crate::drivers::hardware_type(&node.driver)
         .ok_or_else(|| Error::InvalidParameter(format!("Unknown hardware type {}", node.driver)))?;
     crate::drivers::fake::node_interface(
         hw,
         &conf.default.interfaces,
-        crate::drivers::InterfaceKind::Inspect,
-        super::management::interface_column(node, crate::drivers::InterfaceKind::Inspect),
+        kind,
+        super::management::interface_column(node, kind),
     )
 }
 
@@ -346,7 +366,20 @@ fn deploy_plan(task: &NodeTask, templates: &[Value], user: &[Value]) -> Result<V
 
 /// The steps of `kind` the node's interfaces offer.
 fn offered(node: &NodeRow, kind: StepKind) -> Vec<&'static fake::FakeStep> {
-    fake::offered(kind, |k| node_interface(node, k).map(str::to_string))
+    let mut steps = fake::offered(kind, |k| node_interface(node, k).map(str::to_string));
+    if kind == StepKind::Deploy && node_interface(node, InterfaceKind::Deploy) == Some(DIRECT) {
+        steps.extend(DIRECT_DEPLOY_STEPS.iter());
+    }
+    steps
+}
+
+/// Whether the node deploys with the agent (`direct`) on real hardware.
+pub(super) fn is_direct(conf: &crate::conf::Config, node: &NodeRow) -> bool {
+    node.driver != crate::drivers::fake::FAKE_HARDWARE
+        && resolved_interface(conf, node, InterfaceKind::Deploy)
+            .ok()
+            .as_deref()
+            == Some(DIRECT)
 }
 
 fn priority_of(step: &Value) -> i64 {
@@ -377,10 +410,12 @@ async fn save(runner: &Runner, task: &mut NodeTask, w: StepWrite) -> Result<()> 
 }
 
 /// How a step ended.
-enum Outcome {
+pub(super) enum Outcome {
     Done,
     /// Continues asynchronously; a callback resumes the flow after this.
     Wait(Duration),
+    /// Continues in the ramdisk; the agent's callback resumes the flow.
+    AwaitAgent,
     Hold,
 }
 
@@ -434,6 +469,10 @@ async fn drive(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
                 resume_later(runner, &task.node.uuid, flow, delay);
                 return Ok(());
             }
+            Ok(Outcome::AwaitAgent) => {
+                task.process_event(Event::Wait, Also::default()).await?;
+                return Ok(());
+            }
             Ok(Outcome::Hold) => {
                 task.process_event(Event::Hold, Also::default()).await?;
                 return Ok(());
@@ -458,6 +497,13 @@ async fn execute(
     step: &Value,
 ) -> std::result::Result<Outcome, String> {
     let name = str_of(step, "step");
+    if flow == Flow::Deploy
+        && str_of(step, "interface") == "deploy"
+        && is_direct(&runner.conf, &task.node)
+        && DIRECT_DEPLOY_STEPS.iter().any(|s| s.step == name)
+    {
+        return super::direct_deploy::run_step(runner, task, name).await;
+    }
     match name {
         "hold" => return Ok(Outcome::Hold),
         "wait" => {
@@ -690,6 +736,35 @@ async fn unhold(runner: &Runner, task: &mut NodeTask) -> Result<()> {
     Ok(())
 }
 
+/// A callback for a node waiting in `flow` (the agent's, or the fake
+/// one): unless the step asked to abort after it, the flow continues with
+/// the next step. Takes over the held node and releases it.
+pub(super) async fn continue_flow(runner: &Runner, mut task: NodeTask, flow: Flow) {
+    let uuid = task.node.uuid.clone();
+    if flow.current(&task).get("abort_after") == Some(&json!(true)) {
+        if let Err(e) = abort_after_step(runner, &mut task, flow).await {
+            tracing::error!(node = %uuid, error = %e, "abort after step failed");
+        }
+        task.release().await;
+        return;
+    }
+    if let Err(e) = task.process_event(Event::Resume, Also::default()).await {
+        tracing::error!(node = %uuid, error = %e, "could not resume the node");
+        task.release().await;
+        return;
+    }
+    run_steps(runner, task, flow).await;
+}
+
+/// The waiting step failed in the ramdisk: the flow fails with `why`.
+pub(super) async fn fail_waiting(runner: &Runner, mut task: NodeTask, flow: Flow, why: String) {
+    let uuid = task.node.uuid.clone();
+    if let Err(e) = fail_flow(runner, &mut task, flow, why).await {
+        tracing::error!(node = %uuid, error = %e, "could not record the failed step");
+    }
+    task.release().await;
+}
+
 /// The fake callback: after `delay`, takes the node again and, if it still
 /// waits in this flow, resumes with the next step.
 fn resume_later(runner: &Runner, uuid: &str, flow: Flow, delay: Duration) {
@@ -697,7 +772,7 @@ fn resume_later(runner: &Runner, uuid: &str, flow: Flow, delay: Duration) {
     let spawned = runner.tracker.spawn(async move {
         tokio::time::sleep(delay).await;
         let mut tries = 0;
-        let mut task = loop {
+        let task = loop {
             match NodeTask::acquire(&r.datastore, &r.host, &uuid).await {
                 Ok(t) => break t,
                 Err(Error::NodeLocked { .. }) if tries < LOCK_RETRIES => {
@@ -714,19 +789,7 @@ fn resume_later(runner: &Runner, uuid: &str, flow: Flow, delay: Duration) {
             task.release().await;
             return;
         }
-        if flow.current(&task).get("abort_after") == Some(&json!(true)) {
-            if let Err(e) = abort_after_step(&r, &mut task, flow).await {
-                tracing::error!(node = %uuid, error = %e, "abort after step failed");
-            }
-            task.release().await;
-            return;
-        }
-        if let Err(e) = task.process_event(Event::Resume, Also::default()).await {
-            tracing::error!(node = %uuid, error = %e, "could not resume the node");
-            task.release().await;
-            return;
-        }
-        run_steps(&r, task, flow).await;
+        continue_flow(&r, task, flow).await;
     });
     if !spawned {
         tracing::warn!(node = %node, "conductor is stopping; the node stays waiting");
@@ -796,6 +859,9 @@ async fn finish(runner: &Runner, task: &mut NodeTask) -> Result<()> {
                 task.process_event(Event::Done, Also::default()).await?
             }
             S::Deleting => {
+                if task.node.driver != crate::drivers::fake::FAKE_HARDWARE {
+                    super::direct_deploy::power_off_instance(runner, task).await?;
+                }
                 let mut also = power("power off");
                 also.clear_instance = true;
                 task.process_event(Event::Clean, also).await?

@@ -63,6 +63,12 @@ pub const GROUP: Group = Group {
         )
         .default("1800"),
         Opt::new(
+            "deploy_callback_timeout",
+            OptKind::Int { min: Some(0), max: None },
+            "Timeout (seconds) to wait for a callback from a deploy ramdisk and for the agent's image write. 0 - unlimited.",
+        )
+        .default("1800"),
+        Opt::new(
             "check_provision_state_interval",
             OptKind::Int { min: Some(1), max: None },
             "Interval (seconds) between checks of provision timeouts.",
@@ -89,6 +95,7 @@ pub struct ConductorConf {
     pub power_state_sync_max_retries: u64,
     pub power_state_change_timeout: u64,
     pub inspect_wait_timeout: u64,
+    pub deploy_callback_timeout: u64,
     pub check_provision_state_interval: u64,
 }
 
@@ -106,6 +113,7 @@ impl ConductorConf {
             power_state_change_timeout: v.int(g, "power_state_change_timeout")?.unsigned_abs(),
             allow_deleting_available_nodes: v.bool(g, "allow_deleting_available_nodes")?,
             inspect_wait_timeout: v.int(g, "inspect_wait_timeout")?.unsigned_abs(),
+            deploy_callback_timeout: v.int(g, "deploy_callback_timeout")?.unsigned_abs(),
             check_provision_state_interval: v
                 .int(g, "check_provision_state_interval")?
                 .unsigned_abs(),

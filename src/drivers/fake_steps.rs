@@ -33,7 +33,7 @@ pub struct FakeStep {
     pub waits: bool,
 }
 
-const fn step(kind: StepKind, interface: InterfaceKind, name: &'static str) -> FakeStep {
+pub(crate) const fn step(kind: StepKind, interface: InterfaceKind, name: &'static str) -> FakeStep {
     FakeStep {
         kind,
         interface,

@@ -12,6 +12,7 @@
 //! `driver_info` keys and Ironic's target RAID schema.
 
 pub mod bmc;
+pub mod direct_steps;
 pub mod fake;
 pub mod fake_steps;
 pub mod hardware;
