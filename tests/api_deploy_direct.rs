@@ -381,6 +381,35 @@ async fn a_failed_image_write_fails_the_deploy_with_the_agents_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_ramdisk_that_never_calls_back_times_out_and_is_powered_off() {
+    let Some(sim) = IpmiSim::start() else { return };
+    let conf = CONF.replace(
+        "[conductor]\n",
+        "[conductor]\ndeploy_callback_timeout = 3\ncheck_provision_state_interval = 1\n",
+    );
+    let berth = TestBerth::start(&conf).await;
+    let base = berth.base.clone();
+    let uuid = available_node(&base, &sim).await;
+    start_deploy(&base, &uuid).await;
+    wait_node(&base, &uuid, "wait call-back", |n| {
+        n["provision_state"] == "wait call-back"
+    })
+    .await;
+    assert!(sim.ipmitool(&["power", "status"]).contains("on"));
+    let n = wait_node(&base, &uuid, "deploy failed", |n| {
+        n["provision_state"] == "deploy failed"
+    })
+    .await;
+    assert_eq!(
+        n["last_error"],
+        format!("Timeout reached while waiting for callback for node {uuid}")
+    );
+    assert_eq!(n["power_state"], "power off");
+    assert!(sim.ipmitool(&["power", "status"]).contains("off"));
+    berth.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_deploy_without_an_image_is_refused() {
     let Some(sim) = IpmiSim::start() else { return };
     let berth = TestBerth::start(CONF).await;

@@ -29,7 +29,7 @@ impl ConductorManager {
         });
         let check = self.conf.conductor.check_provision_state_interval;
         self.every("provision timeouts", check, |m| async move {
-            m.check_inspect_wait_timeouts().await
+            m.check_wait_timeouts().await
         });
         if let Err(e) = self.start_pxe() {
             tracing::error!(error = %e, "the network boot service did not start");
