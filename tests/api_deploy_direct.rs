@@ -160,6 +160,10 @@ async fn wait_node(base: &str, node: &str, what: &str, check: impl Fn(&Value) ->
 
 /// An `ipmi` node with the `direct` deploy interface, made `available`.
 async fn available_node(base: &str, sim: &IpmiSim) -> String {
+    named_node(base, sim, "direct-1", MAC).await
+}
+
+async fn named_node(base: &str, sim: &IpmiSim, name: &str, mac: &str) -> String {
     let http = client();
     let created = ok_json(
         send(
@@ -168,7 +172,7 @@ async fn available_node(base: &str, sim: &IpmiSim) -> String {
             &format!("{base}/v1/nodes"),
             V,
             Some(json!({
-                "driver": "ipmi", "name": "direct-1", "driver_info": sim.driver_info(),
+                "driver": "ipmi", "name": name, "driver_info": sim.driver_info(),
                 "deploy_interface": "direct",
                 "properties": {"root_device": {"name": "/dev/vda"}},
             })),
@@ -183,7 +187,7 @@ async fn available_node(base: &str, sim: &IpmiSim) -> String {
         M::POST,
         &format!("{base}/v1/ports"),
         V,
-        Some(json!({"node_uuid": uuid, "address": MAC})),
+        Some(json!({"node_uuid": uuid, "address": mac})),
     )
     .await;
     assert_eq!(port.status(), 201);
@@ -197,12 +201,16 @@ async fn available_node(base: &str, sim: &IpmiSim) -> String {
 /// Plays the booted ramdisk: looks itself up by MAC and heartbeats with
 /// the command API's address; the token comes back.
 async fn ramdisk_up(base: &str, agent_url: &str) -> String {
+    ramdisk_of(base, agent_url, MAC).await
+}
+
+async fn ramdisk_of(base: &str, agent_url: &str, mac: &str) -> String {
     let http = client();
     let found = ok_json(
         send(
             &http,
             M::GET,
-            &format!("{base}/v1/lookup?addresses={MAC}"),
+            &format!("{base}/v1/lookup?addresses={mac}"),
             V,
             None,
         )
@@ -444,4 +452,86 @@ impl EmptyObject for Option<&serde_json::Map<String, Value>> {
     fn is_none_or_empty(&self) -> bool {
         self.map_or(true, |m| m.is_empty())
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploys_over_the_limit_queue_and_start_in_order() {
+    let (Some(sim1), Some(sim2)) = (IpmiSim::start(), IpmiSim::start()) else {
+        return;
+    };
+    let conf = CONF.replace("[conductor]\n", "[conductor]\nmax_concurrent_deploy = 1\n");
+    let berth = TestBerth::start(&conf).await;
+    let base = berth.base.clone();
+    let (agent_url, agent, handle) = fake_agent(Ending::Succeed).await;
+    let first = named_node(&base, &sim1, "queue-1", MAC).await;
+    let second = named_node(&base, &sim2, "queue-2", "52:54:00:d0:00:02").await;
+
+    start_deploy(&base, &first).await;
+    wait_node(&base, &first, "its ramdisk booting", |n| {
+        n["deploy_step"]["step"] == "deploy"
+    })
+    .await;
+    // Over the limit: accepted, queued, never refused.
+    start_deploy(&base, &second).await;
+    let n = wait_node(&base, &second, "a queue position", |n| {
+        n["driver_internal_info"]["deploy_queue_position"] == 1
+    })
+    .await;
+    assert_eq!(n["provision_state"], "wait call-back");
+    assert_eq!(n["target_provision_state"], "active");
+    assert!(n["driver_internal_info"]["deploy_queued_at"].is_string());
+    assert!(
+        n["deploy_step"].as_object().is_none_or_empty(),
+        "{}",
+        n["deploy_step"]
+    );
+    assert!(sim2.ipmitool(&["power", "status"]).contains("off"));
+
+    // The first deploy ends; the queued one starts.
+    ramdisk_of(&base, &agent_url, MAC).await;
+    let t0 = Instant::now();
+    loop {
+        let told = agent
+            .lock()
+            .unwrap()
+            .received
+            .iter()
+            .any(|(c, _)| c["name"] == "standby.power_off");
+        if told {
+            sim1.ipmitool(&["power", "off"]);
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "no power_off");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_node(&base, &first, "active", |n| {
+        n["provision_state"] == "active"
+    })
+    .await;
+    let n = wait_node(&base, &second, "its ramdisk booting", |n| {
+        n["deploy_step"]["step"] == "deploy"
+    })
+    .await;
+    assert!(n["driver_internal_info"]
+        .get("deploy_queue_position")
+        .is_none());
+    assert!(n["driver_internal_info"].get("deploy_queued_at").is_none());
+    assert!(sim2.ipmitool(&["power", "status"]).contains("on"));
+
+    let http = client();
+    let resp = send(
+        &http,
+        M::PUT,
+        &format!("{base}/v1/nodes/{second}/states/provision"),
+        V,
+        Some(json!({"target": "abort"})),
+    )
+    .await;
+    assert_eq!(resp.status(), 202);
+    wait_node(&base, &second, "deploy failed", |n| {
+        n["provision_state"] == "deploy failed"
+    })
+    .await;
+    handle.stop(true).await;
+    berth.stop().await;
 }

@@ -31,6 +31,8 @@ pub struct ConductorManager {
     /// is locked" when a snapshot went stale), which the discovery
     /// benchmark hit with two machines.
     agent_calls: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Taken while deploys are admitted or queued.
+    admission: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl ConductorManager {
@@ -42,6 +44,7 @@ impl ConductorManager {
             tracker: TaskTracker::default(),
             sync_failures: Default::default(),
             agent_calls: Default::default(),
+            admission: Default::default(),
             stopping: tokio::sync::watch::channel(false).0,
         }
     }
@@ -54,13 +57,14 @@ impl ConductorManager {
     }
 
     /// What the provisioning flows run with.
-    fn runner(&self) -> provision::Runner {
+    pub(super) fn runner(&self) -> provision::Runner {
         provision::Runner {
             datastore: self.datastore.clone(),
             tracker: self.tracker.clone(),
             host: self.conf.default.host.clone(),
             conf: self.conf.clone(),
             bmcs: self.bmcs.clone(),
+            admission: self.admission.clone(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod agent_client;
 pub mod allocation;
 pub mod boot_mode;
 pub mod configdrive;
+pub mod deploy_queue;
 pub mod direct_deploy;
 pub mod discovery;
 pub mod history;

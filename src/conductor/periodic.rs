@@ -27,6 +27,11 @@ impl ConductorManager {
         self.every("sensor data collection", interval, |m| async move {
             m.collect_sensor_data().await
         });
+        self.every(
+            "deploy queue",
+            super::deploy_queue::ADMIT_INTERVAL,
+            |m| async move { m.admit_queued_deploys().await },
+        );
         let check = self.conf.conductor.check_provision_state_interval;
         self.every("provision timeouts", check, |m| async move {
             m.check_wait_timeouts().await

@@ -55,6 +55,8 @@ pub struct Runner {
     pub host: String,
     pub conf: std::sync::Arc<crate::conf::Config>,
     pub bmcs: std::sync::Arc<crate::drivers::bmc::Registry>,
+    /// Taken while deploys are admitted or queued (`deploy_queue`).
+    pub admission: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A provision request's arguments besides the verb (the API checked
@@ -249,6 +251,9 @@ async fn begin(
     let mut write = flow.step_write(None);
     match flow {
         Flow::Deploy => {
+            // A queue mark left by an aborted earlier deploy means nothing now.
+            internal.remove(super::deploy_queue::QUEUED_AT_KEY);
+            internal.remove(super::deploy_queue::POSITION_KEY);
             if let Some(user) = &args.deploy_steps {
                 internal.insert("user_deploy_steps".into(), user.clone());
             }
@@ -273,6 +278,12 @@ async fn begin(
     }
     write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
     save(runner, task, write).await?;
+    if flow == Flow::Deploy
+        && is_direct(&runner.conf, &task.node)
+        && !super::deploy_queue::admit_or_queue(runner, task).await?
+    {
+        return Ok(None);
+    }
     Ok(Some(Work::Steps(flow)))
 }
 

@@ -75,7 +75,8 @@ impl ConductorManager {
                 }
             };
             // Checked again under the lock: the callback may just have come.
-            if task.state().ok() != Some(kind.state) {
+            // A queued deploy waits for a slot, not for a ramdisk.
+            if task.state().ok() != Some(kind.state) || super::deploy_queue::is_queued(&task.node) {
                 task.release().await;
                 continue;
             }

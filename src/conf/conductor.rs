@@ -63,6 +63,12 @@ pub const GROUP: Group = Group {
         )
         .default("1800"),
         Opt::new(
+            "max_concurrent_deploy",
+            OptKind::Int { min: Some(1), max: None },
+            "The maximum number of deploys running at once. Further deploys are not refused (as Ironic does) but queued in 'wait call-back' and started in request order as running ones end.",
+        )
+        .default("250"),
+        Opt::new(
             "deploy_callback_timeout",
             OptKind::Int { min: Some(0), max: None },
             "Timeout (seconds) to wait for a callback from a deploy ramdisk and for the agent's image write. 0 - unlimited.",
@@ -96,6 +102,7 @@ pub struct ConductorConf {
     pub power_state_change_timeout: u64,
     pub inspect_wait_timeout: u64,
     pub deploy_callback_timeout: u64,
+    pub max_concurrent_deploy: usize,
     pub check_provision_state_interval: u64,
 }
 
@@ -114,6 +121,10 @@ impl ConductorConf {
             allow_deleting_available_nodes: v.bool(g, "allow_deleting_available_nodes")?,
             inspect_wait_timeout: v.int(g, "inspect_wait_timeout")?.unsigned_abs(),
             deploy_callback_timeout: v.int(g, "deploy_callback_timeout")?.unsigned_abs(),
+            max_concurrent_deploy: usize::try_from(
+                v.int(g, "max_concurrent_deploy")?.unsigned_abs(),
+            )
+            .unwrap_or(usize::MAX),
             check_provision_state_interval: v
                 .int(g, "check_provision_state_interval")?
                 .unsigned_abs(),

@@ -9,6 +9,7 @@ pub mod firmware_component;
 pub mod inspection_rule;
 pub mod node;
 pub mod node_agent;
+pub mod node_deploy_queue;
 pub mod node_history;
 pub mod node_inventory;
 pub mod node_management;
