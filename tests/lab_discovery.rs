@@ -15,49 +15,18 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::cli::Cli;
-use common::lab::Lab;
+use common::lab::{self, Lab};
 use common::{cli_field, client, ok_json, send, TestBerth};
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
 const V: &str = "1.115";
 
-fn image() -> Option<PathBuf> {
-    let dir = PathBuf::from(common::peer("BERTH_TEST_MICRO_IMAGE")?);
-    for f in ["vmlinuz", "initramfs.gz"] {
-        assert!(
-            dir.join(f).is_file(),
-            "{} has no {f}: run tools/micro-image/build.sh",
-            dir.display()
-        );
-    }
-    Some(dir)
-}
-
 fn conf(image: &std::path::Path) -> String {
-    conf_with(
-        image,
-        "dhcp_mode = full\ndhcp_range = 198.18.0.100,198.18.0.199\n",
-    )
-}
-
-fn conf_with(image: &std::path::Path, dhcp: &str) -> String {
-    format!(
-        "[DEFAULT]\nauth_strategy = noauth\n\
-         [conductor]\nsync_power_state_interval = 0\ninspect_wait_timeout = 300\n\
-         [ipmi]\nmin_command_interval = 0\ncommand_retry_timeout = 10\n\
-         [agent]\nrequire_tls = false\n\
-         [auto_discovery]\nenabled = true\ndriver = ipmi\n\
-         [pxe]\ndnsmasq_enabled = true\ninterface = br-prov\n{dhcp}\
-         http_url = http://198.18.0.1:6385\n\
-         sync_period = 2\nkernel = {}\nramdisk = {}\n",
-        image.join("vmlinuz").display(),
-        image.join("initramfs.gz").display()
-    )
+    lab::berth_conf(image, lab::FULL_DHCP, "")
 }
 
 async fn node(base: &str, uuid: &str) -> Value {
@@ -75,30 +44,11 @@ async fn node(base: &str, uuid: &str) -> Value {
     .await
 }
 
-/// Polls `check` every 500 ms until it gives `Some`, or panics after
-/// `secs` with `what` and the lab's logs.
-async fn until<T, F, Fut>(lab: &Lab, secs: u64, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} within {secs} s\n{}",
-            lab.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 #[test]
 fn an_unknown_server_is_discovered_and_inspected_again_later() {
-    let Some(image) = image() else { return };
+    let Some(image) = lab::micro_image() else {
+        return;
+    };
     let Some(lab) = Lab::up(1) else { return };
     lab.enter();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -119,13 +69,14 @@ fn an_unknown_server_is_discovered_and_inspected_again_later() {
         lab.ipmitool(1, &["chassis", "bootdev", "pxe"]);
         lab.ipmitool(1, &["power", "on"]);
         let t0 = Instant::now();
-        let uuid = until(&lab, 180, "the machine is enrolled", || async {
-            let list = cli.json(&["baremetal", "node", "list"]);
-            list.as_array()?
-                .first()
-                .map(|n| cli_field(n, "UUID").as_str().unwrap().to_string())
-        })
-        .await;
+        let uuid = lab
+            .until(180, "the machine is enrolled", || async {
+                let list = cli.json(&["baremetal", "node", "list"]);
+                list.as_array()?
+                    .first()
+                    .map(|n| cli_field(n, "UUID").as_str().unwrap().to_string())
+            })
+            .await;
         eprintln!("power on -> enrolled: {:.1} s", t0.elapsed().as_secs_f64());
         let ports = cli.json(&["baremetal", "port", "list", "--node", &uuid]);
         assert_eq!(cli_field(&ports[0], "Address"), mac.as_str(), "{ports}");
@@ -154,7 +105,7 @@ fn an_unknown_server_is_discovered_and_inspected_again_later() {
         );
 
         // The agent powers the machine off at its next heartbeat.
-        until(&lab, 120, "the discovered machine powers off", || async {
+        lab.until(120, "the discovered machine powers off", || async {
             let off = !lab.vm_running(1) && node(&base, &uuid).await["power_state"] == "power off";
             off.then_some(())
         })
@@ -231,7 +182,9 @@ fn an_unknown_server_is_discovered_and_inspected_again_later() {
 
 #[test]
 fn two_servers_at_once_next_to_the_sites_dhcp_server() {
-    let Some(image) = image() else { return };
+    let Some(image) = lab::micro_image() else {
+        return;
+    };
     let Some(lab) = Lab::up(2) else { return };
     let site = lab.site_dhcp();
     lab.enter();
@@ -244,7 +197,8 @@ fn two_servers_at_once_next_to_the_sites_dhcp_server() {
         // Proxy-DHCP: the site's server hands out the addresses, Berth's
         // dnsmasq only tells PXE clients where to boot from.
         let proxy = "dhcp_mode = proxy\ndhcp_range = 198.18.0.0\n";
-        let berth = TestBerth::start_bound(&conf_with(&image, proxy), "198.18.0.1:6385").await;
+        let berth =
+            TestBerth::start_bound(&lab::berth_conf(&image, proxy, ""), "198.18.0.1:6385").await;
         let base = berth.base.clone();
         for node in [1, 2] {
             lab.ipmitool(node, &["chassis", "bootdev", "pxe"]);
@@ -254,24 +208,25 @@ fn two_servers_at_once_next_to_the_sites_dhcp_server() {
             lab.ipmitool(node, &["power", "on"]);
         }
         let macs = [lab.mac(1), lab.mac(2)];
-        let nodes = until(&lab, 240, "both machines are enrolled", || async {
-            let url = format!("{base}/v1/ports/detail");
-            let ports = ok_json(send(&client(), M::GET, &url, V, None).await, 200).await;
-            let found: Vec<(String, String)> = ports["ports"]
-                .as_array()?
-                .iter()
-                .map(|p| {
-                    (
-                        p["address"].as_str().unwrap().to_string(),
-                        p["node_uuid"].as_str().unwrap().to_string(),
-                    )
-                })
-                .collect();
-            macs.iter()
-                .all(|m| found.iter().any(|(a, _)| a == m))
-                .then_some(found)
-        })
-        .await;
+        let nodes = lab
+            .until(240, "both machines are enrolled", || async {
+                let url = format!("{base}/v1/ports/detail");
+                let ports = ok_json(send(&client(), M::GET, &url, V, None).await, 200).await;
+                let found: Vec<(String, String)> = ports["ports"]
+                    .as_array()?
+                    .iter()
+                    .map(|p| {
+                        (
+                            p["address"].as_str().unwrap().to_string(),
+                            p["node_uuid"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                macs.iter()
+                    .all(|m| found.iter().any(|(a, _)| a == m))
+                    .then_some(found)
+            })
+            .await;
         eprintln!(
             "power on -> both enrolled: {:.1} s",
             t0.elapsed().as_secs_f64()
@@ -294,7 +249,7 @@ fn two_servers_at_once_next_to_the_sites_dhcp_server() {
             "proxy mode leased: {ours}"
         );
         // Both agents got their power off (no lost token under load).
-        until(&lab, 120, "both machines power off", || async {
+        lab.until(120, "both machines power off", || async {
             (!lab.vm_running(1) && !lab.vm_running(2)).then_some(())
         })
         .await;

@@ -26,6 +26,41 @@ pub struct Lab {
     _tmp: tempfile::TempDir,
 }
 
+/// The micro image (`BERTH_TEST_MICRO_IMAGE`: a directory with vmlinuz
+/// and initramfs.gz; tools/run-tests.sh builds it), or `None` to skip.
+pub fn micro_image() -> Option<PathBuf> {
+    let dir = PathBuf::from(super::peer("BERTH_TEST_MICRO_IMAGE")?);
+    for f in ["vmlinuz", "initramfs.gz"] {
+        assert!(
+            dir.join(f).is_file(),
+            "{} has no {f}: run tools/micro-image/build.sh",
+            dir.display()
+        );
+    }
+    Some(dir)
+}
+
+/// Berth's configuration for a lab test: Berth at 198.18.0.1:6385 serving
+/// the micro image over PXE, dnsmasq with `dhcp` (its `[pxe]` lines),
+/// auto-discovery of `ipmi` nodes, plain-HTTP agents, and `extra` appended.
+pub fn berth_conf(image: &std::path::Path, dhcp: &str, extra: &str) -> String {
+    format!(
+        "[DEFAULT]\nauth_strategy = noauth\n\
+         [conductor]\nsync_power_state_interval = 0\ninspect_wait_timeout = 300\n\
+         [ipmi]\nmin_command_interval = 0\ncommand_retry_timeout = 10\n\
+         [agent]\nrequire_tls = false\n\
+         [auto_discovery]\nenabled = true\ndriver = ipmi\n\
+         [pxe]\ndnsmasq_enabled = true\ninterface = br-prov\n{dhcp}\
+         http_url = http://198.18.0.1:6385\n\
+         sync_period = 2\nkernel = {}\nramdisk = {}\n{extra}",
+        image.join("vmlinuz").display(),
+        image.join("initramfs.gz").display()
+    )
+}
+
+/// Full DHCP from Berth's dnsmasq on the lab's provisioning network.
+pub const FULL_DHCP: &str = "dhcp_mode = full\ndhcp_range = 198.18.0.100,198.18.0.199\n";
+
 fn script() -> PathBuf {
     super::repo_root().join("tools/lab/berth-lab")
 }
@@ -166,6 +201,27 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(250));
         }
         check()
+    }
+
+    /// Polls `check` every 500 ms until it gives `Some`, or panics after
+    /// `secs` with `what` and the lab's logs.
+    pub async fn until<T, F, Fut>(&self, secs: u64, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what} within {secs} s\n{}",
+                self.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     /// Moves the calling thread into the lab's network namespace. Call it
