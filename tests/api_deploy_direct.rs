@@ -350,6 +350,97 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
     let disk = log.rfind("boot default").expect(&log);
     assert!(pxe < disk, "{log}");
 
+    // The deploy is a task whose log tells each phase, readable after the
+    // fact, as JSON and as the text a follower gets.
+    let http = client();
+    let tasks = ok_json(
+        send(
+            &http,
+            M::GET,
+            &format!("{base}/v1/nodes/{uuid}/tasks"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let task = &tasks["tasks"][0];
+    assert_eq!(task["kind"], "deploy");
+    assert_eq!(task["state"], "succeeded", "{task}");
+    assert_eq!(task["params"]["image_source"], IMAGE_URL);
+    let task_uuid = task["uuid"].as_str().unwrap();
+    let log = ok_json(
+        send(
+            &http,
+            M::GET,
+            &format!("{base}/v1/tasks/{task_uuid}/log"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let lines: Vec<&str> = log["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "deploy requested",
+        "step deploy.deploy started",
+        "boot device: pxe (next boot); power on through the BMC: the deploy ramdisk is booting",
+        "the deploy ramdisk is up",
+        "writes http://127.0.0.1:9/images/debian.raw to the root disk",
+        "image written to /dev/vda: 1 MiB in ? s (80.5 MB/s)",
+        "boot device: disk (persistent)",
+        "the ramdisk powered itself off",
+        "instance powered on",
+        "deploy finished: the node is active",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(expected)),
+            "no {expected:?} in {lines:#?}"
+        );
+    }
+    let seqs: Vec<i64> = log["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    // Following a finished task gives every line after `after`, then ends.
+    let followed = http
+        .get(format!(
+            "{base}/v1/tasks/{task_uuid}/log?follow=true&after=2"
+        ))
+        .header("X-OpenStack-Ironic-API-Version", V)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(followed.lines().count(), lines.len() - 2, "{followed}");
+    assert!(
+        followed.ends_with("deploy finished: the node is active\n"),
+        "{followed}"
+    );
+    let bad = send(
+        &http,
+        M::GET,
+        &format!("{base}/v1/tasks/{task_uuid}/log?after=x"),
+        V,
+        None,
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let missing = send(&http, M::GET, &format!("{base}/v1/tasks/{}", uuid), V, None).await;
+    assert_eq!(missing.status(), 404);
+
     // Undeploy: the BMC powers the instance off, the node is available.
     let http = client();
     common::set_provision(&http, &base, &uuid, "deleted", V).await;
@@ -384,6 +475,21 @@ async fn a_failed_image_write_fails_the_deploy_with_the_agents_error() {
         "Deploy step deploy.write_image failed: the agent failed to write the image: \
          Error verifying image checksum: expected 9f86, got 0000."
     );
+    let http = client();
+    let tasks = ok_json(
+        send(
+            &http,
+            M::GET,
+            &format!("{base}/v1/nodes/{uuid}/tasks"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(tasks["tasks"][0]["state"], "failed");
+    assert_eq!(tasks["tasks"][0]["error"], n["last_error"]);
     handle.stop(true).await;
     berth.stop().await;
 }

@@ -50,6 +50,14 @@ DEBIAN_PACKAGES=(
     dnsmasq
     busybox-static
     cpio
+    # The Debian image the lab deploys (tools/lab/build-os-image) and the
+    # tools that read config drives back in tests.
+    mmdebstrap
+    extlinux
+    syslinux-common
+    fdisk
+    e2fsprogs
+    genisoimage
     kmod
     binutils
     iproute2

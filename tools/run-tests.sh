@@ -87,6 +87,9 @@ if [[ $quick -eq 0 ]]; then
     tools/micro-image/build.sh "${image_args[@]}" \
         || { apt-get update -q && tools/micro-image/build.sh "${image_args[@]}"; }
     export BERTH_TEST_MICRO_IMAGE=$ROOT/target/micro-image
+    step "build the lab's Debian OS image (cached by its recipe)"
+    tools/lab/build-os-image --apt-install --out target/os-image > /dev/null
+    export BERTH_TEST_OS_IMAGE=$ROOT/target/os-image
 fi
 
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -68,6 +68,8 @@ pub(super) async fn admit_or_queue(runner: &Runner, task: &mut NodeTask) -> Resu
         .await?;
     task.process_event(Event::Wait, Also::default()).await?;
     tracing::info!(node = %task.node.uuid, running = busy, max, "deploy queued");
+    let line = format!("queued: {busy} deploys running, at most {max} at once");
+    super::task_log::deploy_line(&runner.datastore, &task.node, line).await;
     Ok(false)
 }
 
@@ -158,6 +160,8 @@ impl ConductorManager {
             free -= 1;
             position -= 1;
             tracing::info!(node = %node.uuid, "deploy admitted from the queue");
+            super::task_log::deploy_line(&self.datastore, &task.node, "admitted from the queue")
+                .await;
             let r = runner.clone();
             self.tracker.spawn(async move {
                 super::provision::continue_flow(&r, task, Flow::Deploy).await;

@@ -49,6 +49,7 @@ pub(super) async fn run_step(runner: &Runner, task: &mut NodeTask, name: &str) -
             bmc.set_boot_device(devices::DISK, true, None)
                 .await
                 .map_err(|e| format!("Failed to set the boot device to disk: {e}"))?;
+            log(runner, task, "boot device: disk (persistent)").await;
             Ok(Outcome::Done)
         }
         "tear_down_agent" => tear_down_agent(runner, task).await,
@@ -60,10 +61,15 @@ pub(super) async fn run_step(runner: &Runner, task: &mut NodeTask, name: &str) -
                 .await
                 .map_err(|e| format!("Failed to power on the instance: {e}"))?;
             record_power(runner, task, PowerState::PowerOn).await?;
+            log(runner, task, "instance powered on: booting from its disk").await;
             Ok(Outcome::Done)
         }
         other => Err(format!("unknown direct deploy step {other}")),
     }
+}
+
+async fn log(runner: &Runner, task: &NodeTask, line: impl Into<String>) {
+    super::task_log::deploy_line(&runner.datastore, &task.node, line).await;
 }
 
 fn bmc(runner: &Runner, task: &NodeTask) -> std::result::Result<std::sync::Arc<dyn Bmc>, String> {
@@ -132,6 +138,15 @@ async fn boot_ramdisk(runner: &Runner, task: &mut NodeTask) -> StepResult {
         .await
         .map_err(|e| format!("Failed to boot the deploy ramdisk: {e}"))?;
     record_power(runner, task, PowerState::PowerOn).await?;
+    let how = if action == PowerAction::Reset {
+        "reset"
+    } else {
+        "power on"
+    };
+    let line = format!(
+        "boot device: pxe (next boot); {how} through the BMC: the deploy ramdisk is booting"
+    );
+    log(runner, task, line).await;
     Ok(Outcome::AwaitAgent)
 }
 
@@ -257,6 +272,12 @@ async fn write_image(runner: &Runner, task: &mut NodeTask) -> StepResult {
         "configdrive": configdrive(task)?,
     });
     tracing::info!(node = %task.node.uuid, image = %params["image_info"]["urls"][0], "asking the agent to write the image");
+    let line = format!(
+        "the agent at {} writes {} to the root disk",
+        agent.url,
+        params["image_info"]["urls"][0].as_str().unwrap_or("?")
+    );
+    log(runner, task, line).await;
     let sent = agent_client::send(&agent, "standby.prepare_image", params, false)
         .await
         .map_err(|e| e.to_string())?;
@@ -289,10 +310,13 @@ async fn tear_down_agent(runner: &Runner, task: &mut NodeTask) -> StepResult {
             }
         }
     }
-    if !off {
+    if off {
+        log(runner, task, "the ramdisk powered itself off").await;
+    } else {
         bmc.power(PowerAction::Off)
             .await
             .map_err(|e| format!("Failed to power off the deploy ramdisk: {e}"))?;
+        log(runner, task, "the BMC powered the ramdisk off").await;
     }
     record_power(runner, task, PowerState::PowerOff).await?;
     // The ramdisk is gone: its token and address mean nothing any more.
@@ -340,6 +364,8 @@ fn watch_write(runner: &Runner, uuid: &str) {
                     if reported.elapsed() >= Duration::from_secs(10) {
                         reported = Instant::now();
                         tracing::info!(node = %uuid, progress = %c.result["progress"], "image write in progress");
+                        let line = progress_line(&c.result["progress"]);
+                        super::task_log::deploy_line(&r.datastore, &node, line).await;
                     }
                 }
                 Ok(_) => return agent_callback(&r, &uuid).await,
@@ -376,6 +402,17 @@ pub async fn agent_callback(runner: &Runner, uuid: &str) {
     match step.as_str() {
         "deploy" => {
             tracing::info!(node = %uuid, "the deploy ramdisk is up");
+            let url = internal_info(&task.node)
+                .get(URL_KEY)
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string();
+            log(
+                runner,
+                &task,
+                format!("the deploy ramdisk is up: agent at {url}"),
+            )
+            .await;
             super::provision::continue_flow(runner, task, Flow::Deploy).await;
         }
         "write_image" => write_image_ended(runner, task).await,
@@ -393,6 +430,7 @@ async fn write_image_ended(runner: &Runner, mut task: NodeTask) {
         Ok(Some(c)) if c.running() => task.release().await,
         Ok(Some(c)) if c.succeeded() => {
             tracing::info!(node = %uuid, result = %c.result, "image written");
+            log(runner, &task, written_line(&c.result)).await;
             let report = c.result.clone();
             if let Err(e) = edit_internal(runner, &mut task, move |info| {
                 info.insert(IMAGE_WRITE_KEY.into(), report);
@@ -416,6 +454,48 @@ async fn write_image_ended(runner: &Runner, mut task: NodeTask) {
             task.release().await;
         }
     }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn mib(v: &Value) -> String {
+    v.as_f64()
+        .map_or_else(|| "?".to_string(), |b| format!("{:.0}", b / MIB))
+}
+
+fn number(v: &Value) -> String {
+    v.as_f64()
+        .map_or_else(|| "?".to_string(), |n| format!("{n:.1}"))
+}
+
+/// A running write's progress as a log line.
+fn progress_line(progress: &Value) -> String {
+    format!(
+        "writing: {} of {} MiB",
+        mib(&progress["bytes_written"]),
+        mib(&progress["bytes_total"])
+    )
+}
+
+/// The agent's write report as a log line.
+fn written_line(result: &Value) -> String {
+    let mut line = format!(
+        "image written to {}: {} MiB in {} s ({} MB/s)",
+        result["device"].as_str().unwrap_or("?"),
+        mib(&result["bytes_total"]),
+        number(&result["seconds"]),
+        number(&result["mb_per_s"])
+    );
+    if result["bytes_zero_skipped"].is_number() {
+        line.push_str(&format!(
+            ", {} MiB of zeros not written",
+            mib(&result["bytes_zero_skipped"])
+        ));
+    }
+    if let Some(kb) = result["peak_rss_kb"].as_f64() {
+        line.push_str(&format!(", agent peak memory {:.1} MiB", kb / 1024.0));
+    }
+    line
 }
 
 /// Undeploy on real hardware: the BMC powers the instance off.

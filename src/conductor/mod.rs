@@ -32,6 +32,7 @@ pub mod recovery;
 pub mod sensors;
 pub mod service;
 pub mod task;
+pub mod task_log;
 pub mod timeouts;
 pub mod vendor_passthru;
 pub mod vifs;

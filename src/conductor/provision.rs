@@ -23,6 +23,7 @@ use serde_json::{json, Map, Value};
 
 use super::node_write::node_interface;
 use super::task::{Also, NodeTask};
+use super::task_log::{self, TaskLog};
 use crate::api::patch::python_repr as py_repr;
 use crate::db::datastore::deploy_template::deploy_template_steps_for_instance;
 use crate::db::datastore::node::node_set_power_state;
@@ -278,11 +279,31 @@ async fn begin(
     }
     write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
     save(runner, task, write).await?;
-    if flow == Flow::Deploy
-        && is_direct(&runner.conf, &task.node)
-        && !super::deploy_queue::admit_or_queue(runner, task).await?
-    {
-        return Ok(None);
+    if flow == Flow::Deploy && is_direct(&runner.conf, &task.node) {
+        let image = object(&task.node.instance_info)
+            .get("image_source")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let log = TaskLog::start(
+            &runner.datastore,
+            task_log::DEPLOY,
+            &task.node,
+            &runner.host,
+            json!({"verb": verb.as_str(), "image_source": image}),
+        )
+        .await?;
+        let what = if verb == Verb::Rebuild {
+            "rebuild"
+        } else {
+            "deploy"
+        };
+        let image = image
+            .as_str()
+            .map_or_else(|| image.to_string(), str::to_string);
+        log.line(format!("{what} requested, image {image}")).await;
+        if !super::deploy_queue::admit_or_queue(runner, task).await? {
+            return Ok(None);
+        }
     }
     Ok(Some(Work::Steps(flow)))
 }
@@ -469,6 +490,10 @@ async fn drive(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
         write.driver_internal_info = Some(Some(Value::Object(internal).to_string()));
         save(runner, task, write).await?;
         tracing::info!(node = %task.node.uuid, flow = flow.name(), step = %step_id(&step), "executing step");
+        if flow == Flow::Deploy {
+            let line = format!("step {} started", step_id(&step));
+            task_log::deploy_line(&runner.datastore, &task.node, line).await;
+        }
         match execute(runner, task, flow, &step).await {
             Ok(Outcome::Done) => {
                 if flow.current(task).get("abort_after") == Some(&json!(true)) {
@@ -624,6 +649,9 @@ async fn fail_flow(runner: &Runner, task: &mut NodeTask, flow: Flow, why: String
     }
     save(runner, task, write).await?;
     task.record_failure(&message).await;
+    if flow == Flow::Deploy {
+        task_log::deploy_finish(&runner.datastore, &task.node, false, &message).await;
+    }
     let also = Also {
         last_error: Some(Some(message)),
         ..Default::default()
@@ -648,6 +676,8 @@ async fn end_flow(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()
         }
         Flow::Deploy => {
             task.process_event(Event::Done, power("power on")).await?;
+            let done = "deploy finished: the node is active";
+            task_log::deploy_finish(&runner.datastore, &task.node, true, done).await;
         }
         Flow::Clean | Flow::Service => {
             task.process_event(Event::Done, Also::default()).await?;
@@ -671,6 +701,9 @@ fn aborted_message(flow: Flow, current: &Map<String, Value>) -> String {
 /// A step flagged `abort_after` finished: the flow fails as aborted.
 async fn abort_after_step(runner: &Runner, task: &mut NodeTask, flow: Flow) -> Result<()> {
     let msg = aborted_message(flow, &flow.current(task));
+    if flow == Flow::Deploy {
+        task_log::deploy_finish(&runner.datastore, &task.node, false, &msg).await;
+    }
     wipe_flow(runner, task, flow).await?;
     task.record_failure(&msg).await;
     let also = Also {
@@ -715,6 +748,9 @@ async fn abort(runner: &Runner, task: &mut NodeTask) -> Result<()> {
             return Ok(());
         }
         let msg = aborted_message(flow, &current);
+        if flow == Flow::Deploy {
+            task_log::deploy_finish(&runner.datastore, &task.node, false, &msg).await;
+        }
         wipe_flow(runner, task, flow).await?;
         let also = Also {
             last_error: Some(Some(msg)),

@@ -31,6 +31,7 @@ pub mod sensors;
 pub mod shards;
 pub mod step_resources;
 pub mod steps;
+pub mod tasks;
 pub mod traits;
 pub mod vendor_passthru;
 pub mod views;
@@ -62,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ports::routes(cfg);
     runbooks::routes(cfg);
     sensors::routes(cfg);
+    tasks::routes(cfg);
     traits::routes(cfg);
     vendor_passthru::routes(cfg);
     vifs::routes(cfg);

@@ -669,6 +669,17 @@ pub const DEFAULTS: &[RuleDefault] = &[
         scope_types: SYSTEM_PROJECT,
     },
     RuleDefault {
+        name: "berth:task:get",
+        check_str: SYSTEM_OR_OWNER_READER,
+        description: "Retrieve a node's tasks and their logs (a Berth extension).",
+        operations: &[
+            (GET, "/nodes/{node_ident}/tasks"),
+            (GET, "/tasks/{task_uuid}"),
+            (GET, "/tasks/{task_uuid}/log"),
+        ],
+        scope_types: SYSTEM_PROJECT,
+    },
+    RuleDefault {
         name: "baremetal:node:firmware:get",
         check_str: SYSTEM_OR_PROJECT_READER,
         description: "Retrieve Node Firmware components information",

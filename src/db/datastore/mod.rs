@@ -22,6 +22,7 @@ mod paging;
 pub mod port;
 pub mod portgroup;
 pub mod runbook;
+pub mod task;
 pub mod vif;
 pub mod volume_connector;
 pub mod volume_target;

@@ -761,6 +761,7 @@ pub fn node_destroy(conn: &mut DbConnection, uuid: &str, allowed: &[&str]) -> Re
         super::node_history::node_history_destroy(c, row.id)?;
         super::node_sensor_sample::node_sensor_samples_destroy(c, row.id)?;
         super::firmware_component::firmware_components_destroy(c, row.id)?;
+        super::task::tasks_detach_node(c, row.id)?;
         // Guarded again so a reservation taken meanwhile wins.
         let n = diesel::delete(
             nodes::table
