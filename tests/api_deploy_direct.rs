@@ -365,6 +365,15 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
         200,
     )
     .await;
+    // The samples show a ramdisk's address rather than the stand-in's.
+    let sample = |file: &str, v: &Value| {
+        let text = v
+            .to_string()
+            .replace(&agent_url, "http://198.18.0.100:9999")
+            .replace(&berth.conf.default.host, "conductor-1");
+        common::api_sample(file, &serde_json::from_str(&text).unwrap(), &base);
+    };
+    sample("node-tasks-list-response.json", &tasks);
     let task = &tasks["tasks"][0];
     assert_eq!(task["kind"], "deploy");
     assert_eq!(task["state"], "succeeded", "{task}");
@@ -382,6 +391,21 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
         200,
     )
     .await;
+    sample("task-log-response.json", &log);
+    let shown = ok_json(
+        send(
+            &http,
+            M::GET,
+            &format!("{base}/v1/tasks/{task_uuid}"),
+            V,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(&shown, task);
+    sample("task-show-response.json", &shown);
     let lines: Vec<&str> = log["lines"]
         .as_array()
         .unwrap()
