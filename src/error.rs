@@ -18,6 +18,9 @@ pub enum Error {
     /// A valid request that the negotiated microversion does not allow (406).
     #[error("{0}")]
     NotAcceptable(String),
+    /// A request body over a configured size limit (413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

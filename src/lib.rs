@@ -33,6 +33,9 @@
 //!   the rules that choose and check a node's interfaces), and `bmc`, the
 //!   one trait out-of-band control goes through, with its IPMI, Redfish and
 //!   fake clients.
+//! - `images`: Berth's image store (uploads streamed to raw files under
+//!   `[images]images_dir`, qcow2 converted by qemu-img) and `resolve`, which
+//!   turns `instance_info.image_source` into what a deploy agent downloads.
 //! - `inspection`: inspection rules (validation, and the pure engine the
 //!   conductor runs on an agent's inventory).
 //! - `states`: Ironic's provision state machine (the one transition table)

@@ -89,7 +89,7 @@ async fn exercise(conn_str: &str) {
             }
             probe!(
                 allocations, bios_settings, chassis, conductors, deploy_template_steps,
-                deploy_templates, firmware_information, inspection_rules, node_history,
+                deploy_templates, firmware_information, images, inspection_rules, node_history,
                 node_inventory, node_sensor_samples, node_traits, nodes, portgroups, ports, runbook_steps,
                 runbook_traits, runbooks, task_log_lines, tasks, volume_connectors, volume_targets
             );
@@ -98,6 +98,7 @@ async fn exercise(conn_str: &str) {
         .await
         .unwrap();
     sensor_samples(&store, row.id).await;
+    images(&store).await;
 }
 
 /// Sensor samples on this backend: floats, nulls and the `latest` flag
@@ -192,9 +193,97 @@ async fn sensor_samples(store: &DataStore, node_id: i32) {
         .is_empty());
 }
 
+/// Images on this backend: unique names, 64-bit sizes, the conditional
+/// status changes (one upload at a time), paging by a nullable column, and
+/// destroy.
+async fn images(store: &DataStore) {
+    use berth::db::datastore::image::*;
+    use berth::error::Error;
+    let new = |name: Option<&str>| NewImage {
+        uuid: uuid::Uuid::new_v4().to_string(),
+        name: name.map(str::to_string),
+        disk_format: "qcow2".into(),
+        extra: Some(r#"{"os": "debian"}"#.into()),
+    };
+    let (a, b, c0) = (new(Some("debian-12")), new(Some("debian-12")), new(None));
+    let ua = a.uuid.clone();
+    let row = store.run(move |c| image_create(c, a)).await.unwrap();
+    assert_eq!((row.status.as_str(), row.size), ("queued", None));
+    let dup = store.run(move |c| image_create(c, b)).await.unwrap_err();
+    assert!(matches!(dup, Error::Conflict(_)), "{dup:?}");
+    let unnamed = store.run(move |c| image_create(c, c0)).await.unwrap();
+    assert_eq!(
+        store.run(|c| image_get(c, "debian-12")).await.unwrap().uuid,
+        ua
+    );
+    let u = ua.clone();
+    store
+        .run(move |c| image_set_status(c, &u, &[ImageStatus::Queued], ImageStatus::Saving, None))
+        .await
+        .unwrap();
+    // A second upload cannot start.
+    let u = ua.clone();
+    let again = store
+        .run(move |c| image_set_status(c, &u, &[ImageStatus::Queued], ImageStatus::Saving, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, Error::Conflict(_)), "{again:?}");
+    let stored = StoredImage {
+        size: 21_474_836_480,
+        virtual_size: 21_474_836_480,
+        os_hash_algo: "sha256".into(),
+        os_hash_value: "ab".repeat(32),
+        uploaded_checksum: "cd".repeat(32),
+        uploaded_size: 5_000_000_000,
+    };
+    let (u, s) = (ua.clone(), stored.clone());
+    let active = store
+        .run(move |c| image_set_active(c, &u, &s))
+        .await
+        .unwrap();
+    assert_eq!(active.status, "active");
+    assert_eq!(active.size, Some(21_474_836_480));
+    assert_eq!(active.uploaded_size, Some(5_000_000_000));
+    assert_eq!(active.os_hash_value, Some("ab".repeat(32)));
+    let u = ua.clone();
+    let twice = store
+        .run(move |c| image_set_active(c, &u, &stored))
+        .await
+        .unwrap_err();
+    assert!(matches!(twice, Error::Conflict(_)), "{twice:?}");
+    // NULL names sort first; paging continues after the marker.
+    let first = store
+        .run(|c| image_list(c, 1, None, "name", false))
+        .await
+        .unwrap();
+    assert_eq!(first[0].uuid, unnamed.uuid);
+    let m = unnamed.uuid.clone();
+    let rest = store
+        .run(move |c| image_list(c, 10, Some(&m), "name", false))
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|r| r.uuid.as_str()).collect::<Vec<_>>(),
+        [ua.as_str()]
+    );
+    let by_size = store
+        .run(|c| image_list(c, 10, None, "size", true))
+        .await
+        .unwrap();
+    assert_eq!(by_size[0].uuid, ua);
+    for ident in ["debian-12".to_string(), unnamed.uuid.clone()] {
+        store.run(move |c| image_destroy(c, &ident)).await.unwrap();
+    }
+    assert!(store
+        .run(|c| image_list(c, 10, None, "id", false))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 /// Tables the migrations create (all of them, so a down.sql that forgets
 /// one is caught).
-const TABLES: usize = 22;
+const TABLES: usize = 23;
 
 fn table_count_sqlite(path: &str) -> usize {
     use diesel::prelude::*;

@@ -46,6 +46,9 @@ LAST_KNOWN_API_VERSION = (1, 1)
 # ``sensor_type`` filter of GET /v1/nodes/{node}/sensors).
 SENSOR_TYPES = ('Temperature', 'Fan', 'Voltage', 'Current', 'Power')
 
+# The formats an image may be uploaded in (Berth stores them as raw).
+DISK_FORMATS = ('raw', 'qcow2')
+
 # Values of --os-berth-api-version that mean "the newest both sides know".
 LATEST_ALIASES = ('1', 'latest')
 
@@ -110,11 +113,14 @@ class Client:
 
     # -- low level ---------------------------------------------------------
 
-    def _send(self, method, path, versioned, json_body=None):
+    def _send(self, method, path, versioned, json_body=None, data=None,
+              content_type=None):
         url = self.endpoint + path
         headers = {'Accept': 'application/json'}
         if versioned:
             headers[API_VERSION_HEADER] = format_version(self.api_version)
+        if content_type is not None:
+            headers['Content-Type'] = content_type
         kwargs = {
             'headers': headers,
             'raise_exc': False,
@@ -124,6 +130,8 @@ class Client:
         }
         if json_body is not None:
             kwargs['json'] = json_body
+        if data is not None:
+            kwargs['data'] = data
         if self.timeout is not None:
             kwargs['timeout'] = self.timeout
         return self.session.request(url, method, **kwargs)
@@ -160,14 +168,21 @@ class Client:
         self.api_version = chosen
         return True
 
-    def request(self, method, path, json_body=None, versioned=True):
+    def request(self, method, path, json_body=None, versioned=True,
+                data=None, content_type=None):
         """Send one request and return the ``requests.Response``.
 
-        Raises :class:`~berthclient.exceptions.HttpError` for 4xx/5xx.
+        ``data`` (bytes or a file object, streamed) is sent as is with
+        ``content_type``. Raises :class:`~berthclient.exceptions.HttpError`
+        for 4xx/5xx.
         """
-        response = self._send(method, path, versioned, json_body)
+        response = self._send(method, path, versioned, json_body, data,
+                              content_type)
         if (response.status_code == 406 and versioned
-                and self.allow_downgrade and not self._negotiated):
+                and self.allow_downgrade and not self._negotiated
+                and data is None):
+            # A streamed body cannot be sent twice; uploads are unversioned
+            # in practice (every microversion accepts them).
             if self._negotiate():
                 response = self._send(method, path, versioned, json_body)
         if response.status_code >= 400:
@@ -181,17 +196,21 @@ class Client:
 
     def get_json(self, path, versioned=True):
         response = self.request('GET', path, versioned=versioned)
+        return self._object(response, 'GET', path)
+
+    def _object(self, response, method, path):
+        """The JSON object of ``response``, or InvalidResponse."""
         try:
             body = response.json()
         except ValueError:
             raise exceptions.InvalidResponse(
-                'GET %s%s did not return JSON (HTTP %s, Content-Type %s)' % (
-                    self.endpoint, path, response.status_code,
+                '%s %s%s did not return JSON (HTTP %s, Content-Type %s)' % (
+                    method, self.endpoint, path, response.status_code,
                     response.headers.get('Content-Type')))
         if not isinstance(body, dict):
             raise exceptions.InvalidResponse(
-                'GET %s%s returned JSON that is not an object' % (
-                    self.endpoint, path))
+                '%s %s%s returned JSON that is not an object' % (
+                    method, self.endpoint, path))
         return body
 
     # -- resources ---------------------------------------------------------
@@ -252,3 +271,58 @@ class Client:
                 'GET %s%s returned no "sensors" list of objects' % (
                     self.endpoint, path))
         return body
+
+    # -- images (a Berth extension) -----------------------------------------
+
+    @staticmethod
+    def _image_path(image, suffix=''):
+        return '/v1/images/%s%s' % (parse.quote(str(image), safe=''), suffix)
+
+    def create_image(self, disk_format, name=None, extra=None):
+        """``POST /v1/images``: a new image, ``queued`` until its upload."""
+        body = {'disk_format': disk_format}
+        if name is not None:
+            body['name'] = name
+        if extra:
+            body['extra'] = extra
+        response = self.request('POST', '/v1/images', json_body=body)
+        return self._object(response, 'POST', '/v1/images')
+
+    def upload_image(self, image, data):
+        """``PUT /v1/images/{image}/file``: the image's data, streamed.
+
+        :param data: a file object opened in binary mode (read in chunks,
+            never whole) or bytes.
+        :returns: the image after the upload (``active`` on success).
+        """
+        path = self._image_path(image, '/file')
+        response = self.request('PUT', path, data=data,
+                                content_type='application/octet-stream')
+        return self._object(response, 'PUT', path)
+
+    def list_images(self):
+        """Every image, following the ``next`` links of the collection."""
+        path = '/v1/images'
+        images = []
+        while path:
+            body = self.get_json(path)
+            page = body.get('images')
+            if (not isinstance(page, list)
+                    or not all(isinstance(i, dict) for i in page)):
+                raise exceptions.InvalidResponse(
+                    'GET %s%s returned no "images" list of objects' % (
+                        self.endpoint, path))
+            images.extend(page)
+            path = None
+            if page and body.get('next'):
+                nxt = parse.urlsplit(body['next'])
+                path = nxt.path + ('?' + nxt.query if nxt.query else '')
+        return images
+
+    def get_image(self, image):
+        """``GET /v1/images/{image}`` (UUID or name)."""
+        return self.get_json(self._image_path(image))
+
+    def delete_image(self, image):
+        """``DELETE /v1/images/{image}``: the record and its data."""
+        self.request('DELETE', self._image_path(image))

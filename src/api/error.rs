@@ -16,6 +16,7 @@ impl Error {
             }
             Error::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             Error::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

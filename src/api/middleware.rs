@@ -153,11 +153,13 @@ fn add_range(resp: &mut HttpResponse<impl MessageBody>) {
 }
 
 /// Paths anyone may reach: version discovery, health, metrics, and the
-/// ramdisk agent's endpoints, as in Ironic, and network boot.
+/// ramdisk agent's endpoints, as in Ironic, network boot and the image
+/// downloads of deploys.
 fn is_public(path: &str) -> bool {
     matches!(path, "/" | "/v1" | "/v1/" | "/healthcheck" | "/metrics")
         || super::v1::ramdisk::is_public_path(path)
         || super::pxe::is_public_path(path)
+        || super::deploy::is_public_path(path)
 }
 
 pub async fn authenticate(

@@ -5,6 +5,7 @@
 //! microversion, authentication, metrics) is in `middleware`; errors become
 //! Ironic's body in `error`; resources live in `v1/<resource>.rs`.
 
+pub mod deploy;
 pub mod error;
 pub mod health;
 pub mod links;
@@ -71,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthcheck", web::head().to(health::healthcheck))
         .route("/metrics", web::get().to(metrics::render))
         .configure(pxe::routes)
+        .configure(deploy::routes)
         .route("/v1", web::get().to(root::v1_root))
         .route("/v1/", web::get().to(root::v1_root))
         .configure(v1::routes);

@@ -13,6 +13,7 @@ pub mod conductor;
 pub mod database;
 pub mod default;
 pub mod deploy;
+pub mod images;
 mod ini;
 pub mod inspection_rules;
 pub mod inspector;
@@ -41,6 +42,7 @@ pub const GROUPS: &[&Group] = &[
     &conductor::GROUP,
     &database::GROUP,
     &deploy::GROUP,
+    &images::GROUP,
     &inspection_rules::GROUP,
     &inspector::GROUP,
     &ipmi::GROUP,
@@ -64,6 +66,7 @@ pub struct Config {
     pub conductor: conductor::ConductorConf,
     pub database: database::DatabaseConf,
     pub deploy: deploy::DeployConf,
+    pub images: images::ImagesConf,
     pub inspection_rules: inspection_rules::InspectionRulesConf,
     pub inspector: inspector::InspectorConf,
     pub ipmi: ipmi::IpmiConf,
@@ -222,6 +225,7 @@ impl Config {
             conductor: conductor::ConductorConf::from_values(&values)?,
             database: database::DatabaseConf::from_values(&values)?,
             deploy: deploy::DeployConf::from_values(&values)?,
+            images: images::ImagesConf::from_values(&values)?,
             inspection_rules: inspection_rules::InspectionRulesConf::from_values(&values)?,
             inspector: inspector::InspectorConf::from_values(&values)?,
             ipmi: ipmi::IpmiConf::from_values(&values)?,

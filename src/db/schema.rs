@@ -391,6 +391,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    images (id) {
+        id -> Integer,
+        uuid -> Text,
+        name -> Nullable<Text>,
+        disk_format -> Text,
+        status -> Text,
+        size -> Nullable<BigInt>,
+        virtual_size -> Nullable<BigInt>,
+        os_hash_algo -> Nullable<Text>,
+        os_hash_value -> Nullable<Text>,
+        uploaded_checksum -> Nullable<Text>,
+        uploaded_size -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(ports -> nodes (node_id));
 diesel::joinable!(portgroups -> nodes (node_id));
 diesel::joinable!(volume_connectors -> nodes (node_id));
@@ -415,6 +435,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deploy_template_steps,
     deploy_templates,
     firmware_information,
+    images,
     inspection_rules,
     node_history,
     node_inventory,

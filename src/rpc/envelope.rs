@@ -142,6 +142,7 @@ impl From<&Error> for WireError {
             Error::InvalidState(m) => WireError::simple("InvalidState", m),
             Error::InvalidParameter(m) => WireError::simple("InvalidParameter", m),
             Error::NotAcceptable(m) => WireError::simple("NotAcceptable", m),
+            Error::TooLarge(m) => WireError::simple("TooLarge", m),
             Error::Forbidden(m) => WireError::simple("Forbidden", m),
             Error::Unauthenticated(m) => WireError::simple("Unauthenticated", m),
             Error::NodeLocked { node, host } => WireError {
@@ -171,6 +172,7 @@ impl From<WireError> for Error {
             "InvalidState" => Error::InvalidState(message),
             "InvalidParameter" => Error::InvalidParameter(message),
             "NotAcceptable" => Error::NotAcceptable(message),
+            "TooLarge" => Error::TooLarge(message),
             "Forbidden" => Error::Forbidden(message),
             "Unauthenticated" => Error::Unauthenticated(message),
             "NodeLocked" => Error::NodeLocked {

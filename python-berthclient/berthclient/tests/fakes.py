@@ -82,6 +82,35 @@ def sensors_document(sensors=None, node_uuid=NODE_UUID,
             'sensors': sensors}
 
 
+IMAGE_UUID = '5f0c6d7e-2a8b-4c1d-9e3f-0a1b2c3d4e5f'
+IMAGE_SHA256 = ('9f86d081884c7d659a2feaa0c55ad015'
+                'a3bf4f1b2b0b822cd15d6c15b0f00a08')
+
+
+def image(uuid=IMAGE_UUID, name='debian-12', status='active',
+          disk_format='qcow2', size=4096, sha256=IMAGE_SHA256, **extra):
+    """An image as Berth shows it in GET /v1/images/{image}."""
+    body = {
+        'uuid': uuid,
+        'name': name,
+        'disk_format': disk_format,
+        'status': status,
+        'size': size if status == 'active' else None,
+        'virtual_size': size if status == 'active' else None,
+        'os_hash_algo': 'sha256' if status == 'active' else None,
+        'os_hash_value': sha256 if status == 'active' else None,
+        'uploaded_checksum': 'ab' * 32 if status == 'active' else None,
+        'uploaded_size': 1234 if status == 'active' else None,
+        'last_error': None,
+        'extra': {},
+        'created_at': COLLECTED_AT,
+        'updated_at': None,
+        'links': [],
+    }
+    body.update(extra)
+    return body
+
+
 def ironic_error(status, faultstring):
     """An Ironic-style error body: a JSON string inside ``error_message``."""
     inner = {'faultcode': 'Client' if status < 500 else 'Server',

@@ -106,6 +106,8 @@ def test_berth_help_lists_the_commands(tmp_path, argv):
     assert result.returncode == 0, result.stderr
     assert 'berth version show' in result.stdout
     assert 'berth node sensor list' in result.stdout
+    for verb in ('create', 'list', 'show', 'delete'):
+        assert 'berth image %s' % verb in result.stdout
 
 
 def test_node_sensor_list_json(fake_berth, tmp_path):

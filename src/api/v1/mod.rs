@@ -11,6 +11,7 @@ pub mod events;
 pub mod field_table;
 pub mod firmware;
 pub mod history;
+pub mod images;
 pub mod indicators;
 pub mod inspection_rules;
 pub mod inventory;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     events::routes(cfg);
     firmware::routes(cfg);
     history::routes(cfg);
+    images::routes(cfg);
     indicators::routes(cfg);
     inventory::routes(cfg);
     inspection_rules::routes(cfg);

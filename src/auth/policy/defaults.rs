@@ -1032,6 +1032,32 @@ pub const DEFAULTS: &[RuleDefault] = &[
         operations: &[(PATCH, "/chassis/{chassis_id}")],
         scope_types: SYSTEM,
     },
+    // Images: Berth's image store, system resources (a Berth extension).
+    RuleDefault {
+        name: "berth:image:get",
+        check_str: SYSTEM_READER,
+        description: "Retrieve Berth image records and download their data (a Berth extension).",
+        operations: &[
+            (GET, "/images"),
+            (GET, "/images/{image_ident}"),
+            (GET, "/images/{image_ident}/file"),
+        ],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "berth:image:create",
+        check_str: SYSTEM_ADMIN,
+        description: "Create Berth images and upload their data (a Berth extension).",
+        operations: &[(POST, "/images"), (PUT, "/images/{image_ident}/file")],
+        scope_types: SYSTEM,
+    },
+    RuleDefault {
+        name: "berth:image:delete",
+        check_str: SYSTEM_ADMIN,
+        description: "Delete Berth images and their data (a Berth extension).",
+        operations: &[(DELETE, "/images/{image_ident}")],
+        scope_types: SYSTEM,
+    },
     // Deploy templates: system resources.
     RuleDefault {
         name: "baremetal:deploy_template:get",

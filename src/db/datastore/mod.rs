@@ -6,6 +6,7 @@ pub mod chassis;
 pub mod conductor;
 pub mod deploy_template;
 pub mod firmware_component;
+pub mod image;
 pub mod inspection_rule;
 pub mod node;
 pub mod node_agent;
