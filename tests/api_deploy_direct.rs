@@ -247,6 +247,7 @@ async fn start_deploy(base: &str, uuid: &str) {
             {"op": "add", "path": "/instance_info/image_source", "value": IMAGE_URL},
             {"op": "add", "path": "/instance_info/image_os_hash_algo", "value": "sha256"},
             {"op": "add", "path": "/instance_info/image_os_hash_value", "value": IMAGE_SHA256},
+            {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
         ])),
     )
     .await;
@@ -571,6 +572,46 @@ async fn a_deploy_without_an_image_is_refused() {
     );
     let n = node_json(&base, &uuid).await;
     assert_eq!(n["provision_state"], "available");
+    // An image that cannot be resolved is refused before anything powers on:
+    // a Berth image that does not exist, a URL without its checksum.
+    for (source, why) in [
+        ("no-such-image", "no-such-image"),
+        ("http://127.0.0.1:9/x.raw", "image_os_hash"),
+    ] {
+        let set = send(
+            &http,
+            M::PATCH,
+            &format!("{base}/v1/nodes/{uuid}"),
+            V,
+            Some(json!([
+                {"op": "add", "path": "/instance_info/image_source", "value": source},
+                {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
+            ])),
+        )
+        .await;
+        assert_eq!(set.status(), 200);
+        let resp = send(
+            &http,
+            M::PUT,
+            &format!("{base}/v1/nodes/{uuid}/states/provision"),
+            V,
+            Some(json!({"target": "active"})),
+        )
+        .await;
+        assert_eq!(resp.status(), 400, "{source}");
+        let f = common::fault(resp).await;
+        let text = f["faultstring"].as_str().unwrap();
+        assert!(
+            text.starts_with("Failed to validate deploy or power info"),
+            "{text}"
+        );
+        assert!(text.contains(why), "{text}");
+        assert_eq!(
+            node_json(&base, &uuid).await["provision_state"],
+            "available"
+        );
+    }
+    assert!(sim.ipmitool(&["power", "status"]).contains("off"));
     berth.stop().await;
 }
 

@@ -170,14 +170,26 @@ fn object(column: &Option<String>) -> Map<String, Value> {
 
 /// Ironic's `AgentDeploy.validate` of what a deploy needs before it
 /// starts, so a deploy that cannot work is refused (400) rather than failed.
-pub fn validate(node: &crate::db::datastore::node::NodeRow) -> crate::error::Result<()> {
+pub async fn validate(
+    runner: &Runner,
+    node: &crate::db::datastore::node::NodeRow,
+) -> crate::error::Result<()> {
     let instance = object(&node.instance_info);
     let missing: Vec<&str> = ["image_source"]
         .into_iter()
         .filter(|k| instance.get(*k).and_then(Value::as_str).is_none_or_empty())
         .collect();
     if missing.is_empty() {
-        return Ok(());
+        // The image must resolve now (a Berth image that is active, a URL
+        // with its checksum) rather than fail once the ramdisk is up.
+        return match crate::images::resolve(&runner.datastore, &runner.conf, &instance).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Error::InvalidParameter(format!(
+                "Failed to validate deploy or power info for node {}: {}",
+                node.uuid,
+                e.to_string().trim_end_matches('.')
+            ))),
+        };
     }
     Err(Error::InvalidParameter(format!(
         "Failed to validate deploy or power info for node {}: Cannot validate image information for node {} because one or more parameters are missing from its instance_info and insufficent information is present to boot from a remote volume. Missing are: [{}]",

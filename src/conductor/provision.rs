@@ -211,7 +211,7 @@ async fn begin(
         task.require_fake_hardware("provision")?;
     }
     if direct && matches!(verb.event(), Event::Deploy | Event::Rebuild) {
-        super::direct_deploy::validate(&task.node)?;
+        super::direct_deploy::validate(runner, &task.node).await?;
     }
     match verb {
         Verb::Abort => return abort(runner, task).await.map(|()| None),
@@ -641,7 +641,11 @@ async fn fail_flow(runner: &Runner, task: &mut NodeTask, flow: Flow, why: String
             task.node.uuid,
             py_repr(&current)
         ),
-        Flow::Deploy => format!("Deploy step {} failed: {why}.", step_id(&current)),
+        Flow::Deploy => format!(
+            "Deploy step {} failed: {}.",
+            step_id(&current),
+            why.trim_end_matches('.')
+        ),
     };
     let mut write = flow.step_write(None);
     if flow == Flow::Service && !current.as_object().is_some_and(Map::is_empty) {
