@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpResponse, HttpServer};
+use common::cli::Cli;
 use common::ipmi_sim::IpmiSim;
-use common::{client, ok_json, send, TestBerth};
+use common::{cli_field, client, ok_json, send, TestBerth};
 use reqwest::Method as M;
 use serde_json::{json, Value};
 
@@ -282,6 +283,29 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
     let param = sim.ipmitool(&["chassis", "bootparam", "get", "5"]);
     assert!(param.contains("PXE"), "{param}");
 
+    // An operator follows the deploy's log live with the real CLI.
+    let cli = Cli::find(&base);
+    let follower = match &cli {
+        Some(cli) => {
+            let http = client();
+            let tasks = ok_json(
+                send(
+                    &http,
+                    M::GET,
+                    &format!("{base}/v1/nodes/{uuid}/tasks"),
+                    V,
+                    None,
+                )
+                .await,
+                200,
+            )
+            .await;
+            assert_eq!(tasks["tasks"][0]["state"], "running");
+            let task = tasks["tasks"][0]["uuid"].as_str().unwrap().to_string();
+            Some(cli.spawn(&["berth", "task", "log", "--follow", &task]))
+        }
+        None => None,
+    };
     let token = ramdisk_up(&base, &agent_url).await;
     // The write goes to the agent with IPA's image_info and the config drive.
     let t0 = Instant::now();
@@ -342,6 +366,33 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
     let internal = &n["driver_internal_info"];
     assert_eq!(internal["deploy_image_write"]["device"], "/dev/vda");
     assert!(internal.get("agent_url").is_none(), "{internal}");
+    if let (Some(cli), Some(follower)) = (&cli, follower) {
+        // The follower ends by itself once the task has ended.
+        let out = tokio::task::spawn_blocking(move || follower.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for phase in [
+            "the deploy ramdisk is up",
+            "image written to /dev/vda",
+            "instance powered on",
+        ] {
+            assert!(text.contains(phase), "{phase:?} not followed: {text}");
+        }
+        assert!(
+            text.trim_end()
+                .ends_with("deploy finished: the node is active"),
+            "{text}"
+        );
+        let listed = cli.json(&["berth", "task", "list", &uuid]);
+        assert_eq!(cli_field(&listed[0], "State"), "succeeded", "{listed}");
+    }
     assert!(internal.get("agent_secret_token").is_none(), "{internal}");
     assert!(sim.ipmitool(&["power", "status"]).contains("on"));
     let param = sim.ipmitool(&["chassis", "bootparam", "get", "5"]);

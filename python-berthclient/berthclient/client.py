@@ -114,7 +114,7 @@ class Client:
     # -- low level ---------------------------------------------------------
 
     def _send(self, method, path, versioned, json_body=None, data=None,
-              content_type=None):
+              content_type=None, stream=False):
         url = self.endpoint + path
         headers = {'Accept': 'application/json'}
         if versioned:
@@ -132,6 +132,8 @@ class Client:
             kwargs['json'] = json_body
         if data is not None:
             kwargs['data'] = data
+        if stream:
+            kwargs['stream'] = True
         if self.timeout is not None:
             kwargs['timeout'] = self.timeout
         return self.session.request(url, method, **kwargs)
@@ -169,7 +171,7 @@ class Client:
         return True
 
     def request(self, method, path, json_body=None, versioned=True,
-                data=None, content_type=None):
+                data=None, content_type=None, stream=False):
         """Send one request and return the ``requests.Response``.
 
         ``data`` (bytes or a file object, streamed) is sent as is with
@@ -177,14 +179,15 @@ class Client:
         for 4xx/5xx.
         """
         response = self._send(method, path, versioned, json_body, data,
-                              content_type)
+                              content_type, stream)
         if (response.status_code == 406 and versioned
                 and self.allow_downgrade and not self._negotiated
                 and data is None):
             # A streamed body cannot be sent twice; uploads are unversioned
             # in practice (every microversion accepts them).
             if self._negotiate():
-                response = self._send(method, path, versioned, json_body)
+                response = self._send(method, path, versioned, json_body,
+                                      stream=stream)
         if response.status_code >= 400:
             raise exceptions.HttpError(
                 response.status_code,
@@ -326,3 +329,60 @@ class Client:
     def delete_image(self, image):
         """``DELETE /v1/images/{image}``: the record and its data."""
         self.request('DELETE', self._image_path(image))
+
+    # -- tasks (a Berth extension) ------------------------------------------
+
+    @staticmethod
+    def _task_path(task, suffix=''):
+        return '/v1/tasks/%s%s' % (parse.quote(str(task), safe=''), suffix)
+
+    def list_node_tasks(self, node, limit=None):
+        """``GET /v1/nodes/{node}/tasks``: the node's tasks, newest first."""
+        path = '/v1/nodes/%s/tasks' % parse.quote(str(node), safe='')
+        if limit is not None:
+            path += '?' + parse.urlencode([('limit', limit)])
+        body = self.get_json(path)
+        tasks = body.get('tasks')
+        if (not isinstance(tasks, list)
+                or not all(isinstance(t, dict) for t in tasks)):
+            raise exceptions.InvalidResponse(
+                'GET %s%s returned no "tasks" list of objects' % (
+                    self.endpoint, path))
+        return tasks
+
+    def get_task(self, task):
+        """``GET /v1/tasks/{task}``."""
+        return self.get_json(self._task_path(task))
+
+    def get_task_log(self, task, after=0):
+        """The task's log lines after line ``after``, oldest first.
+
+        :returns: the response body: ``task_uuid``, ``state`` and
+            ``lines``, each with ``seq``, ``level``, ``message`` and
+            ``created_at``.
+        """
+        path = self._task_path(task, '/log')
+        if after:
+            path += '?' + parse.urlencode([('after', after)])
+        body = self.get_json(path)
+        if not isinstance(body.get('lines'), list):
+            raise exceptions.InvalidResponse(
+                'GET %s%s returned no "lines" list' % (self.endpoint, path))
+        return body
+
+    def follow_task_log(self, task, after=0):
+        """Yields the task's log as text, as the conductor writes it.
+
+        ``GET /v1/tasks/{task}/log?follow=true``: the server streams one
+        text line per log line and ends the answer once the task has
+        ended and every line is out.
+        """
+        path = self._task_path(task, '/log') + '?' + parse.urlencode(
+            [('follow', 'true'), ('after', after)])
+        response = self.request('GET', path, stream=True)
+        try:
+            for chunk in response.iter_content(chunk_size=None):
+                if chunk:
+                    yield chunk.decode('utf-8', errors='replace')
+        finally:
+            response.close()

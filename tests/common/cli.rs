@@ -30,6 +30,16 @@ impl Cli {
         format!("{err}{out}")
     }
 
+    /// Starts `openstack <args>` with its stdout piped, for a command that
+    /// runs on (`task log --follow`).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        super::openstack_noauth_command(&self.bin, &self.base, args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// `openstack <args> -f json`, parsed.
     pub fn json(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();

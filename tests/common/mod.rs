@@ -198,22 +198,25 @@ pub fn cli_field<'a>(row: &'a serde_json::Value, name: &str) -> &'a serde_json::
         .unwrap_or(&serde_json::Value::Null)
 }
 
-/// Runs the real `openstack` CLI against `base` without Keystone (the
-/// `--os-auth-type none --os-endpoint` form), with no OS_* from outside.
-/// Returns (success, stdout, stderr).
-pub fn openstack_noauth(cli: &str, base: &str, args: &[&str]) -> (bool, String, String) {
+/// The real `openstack` CLI against `base` without Keystone, to run.
+pub fn openstack_noauth_command(cli: &str, base: &str, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::new(cli);
     for (k, _) in std::env::vars() {
         if k.starts_with("OS_") {
             cmd.env_remove(k);
         }
     }
-    let out = cmd
-        .env("HOME", std::env::temp_dir())
+    cmd.env("HOME", std::env::temp_dir())
         .args(["--os-auth-type", "none", "--os-endpoint", base])
-        .args(args)
-        .output()
-        .unwrap();
+        .args(args);
+    cmd
+}
+
+/// Runs the real `openstack` CLI against `base` without Keystone (the
+/// `--os-auth-type none --os-endpoint` form), with no OS_* from outside.
+/// Returns (success, stdout, stderr).
+pub fn openstack_noauth(cli: &str, base: &str, args: &[&str]) -> (bool, String, String) {
+    let out = openstack_noauth_command(cli, base, args).output().unwrap();
     let mut err = String::from_utf8_lossy(&out.stderr).to_string();
     if !out.status.success() && err.trim().is_empty() {
         err = format!("(no output; exit status {})", out.status);

@@ -108,6 +108,8 @@ def test_berth_help_lists_the_commands(tmp_path, argv):
     assert 'berth node sensor list' in result.stdout
     for verb in ('create', 'list', 'show', 'delete'):
         assert 'berth image %s' % verb in result.stdout
+    for verb in ('list', 'show', 'log'):
+        assert 'berth task %s' % verb in result.stdout
 
 
 def test_node_sensor_list_json(fake_berth, tmp_path):
