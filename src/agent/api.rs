@@ -1,21 +1,29 @@
 //! The command API on port 9999: the subset of ironic-python-agent's API
-//! Berth uses (`GET /v1/status`, `GET /v1/commands/`, `POST /v1/commands/`
-//! with `standby.power_off`, `standby.reboot`, `standby.sync`), over a
-//! minimal HTTP/1.1 server (one request per connection).
+//! Berth uses (`GET /v1/status`, `GET /v1/commands/[{id}]`,
+//! `POST /v1/commands/` with `standby.power_off`, `standby.reboot`,
+//! `standby.sync`, `standby.get_partition_uuids` and the asynchronous
+//! `standby.prepare_image`), over a minimal HTTP/1.1 server (one request
+//! per connection).
+//!
+//! As in IPA, a command is refused with `AgentIsBusy` (409) while the last
+//! one still runs. Berth's extension: a running `prepare_image` shows
+//! `command_result: {"progress": {"phase", "bytes_written", "bytes_total"}}`.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::deploy::{self, write::SharedProgress, DeployError, ImageRequest};
 use super::power::{PowerAction, PowerControl};
 
-/// Request limits: the agent never needs big requests.
+/// Request limits: a request carries at most a config drive (64 MiB
+/// gzipped, in base64).
 const MAX_HEAD: usize = 16 * 1024;
-const MAX_BODY: usize = 1024 * 1024;
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_BODY: usize = 96 * 1024 * 1024;
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One parsed HTTP request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,14 +59,89 @@ fn error(status: u16, kind: &str, message: &str, details: &str) -> Response {
     }
 }
 
-/// The agent's command state: its token (once Berth handed one out) and
-/// the results of the commands it ran.
+/// What to do once the answer is out.
+pub enum After {
+    Power(PowerAction),
+    /// Run the deploy; with `wait` the answer waits for it (IPA's `wait=true`).
+    Deploy(DeployJob),
+}
+
+impl After {
+    pub fn power(&self) -> Option<PowerAction> {
+        match self {
+            After::Power(a) => Some(*a),
+            After::Deploy(_) => None,
+        }
+    }
+}
+
+pub struct DeployJob {
+    record: Arc<Record>,
+    request: ImageRequest,
+    pub wait: bool,
+}
+
+/// One command's state; `progress` is shown while it runs.
+pub struct Record {
+    value: Mutex<Value>,
+    progress: Option<SharedProgress>,
+}
+
+impl Record {
+    fn new(value: Value, progress: Option<SharedProgress>) -> Arc<Record> {
+        Arc::new(Record {
+            value: Mutex::new(value),
+            progress,
+        })
+    }
+
+    /// The command as IPA serializes it.
+    pub fn view(&self) -> Value {
+        let mut v = locked(&self.value).clone();
+        if v["command_status"] == "RUNNING" {
+            if let Some(p) = &self.progress {
+                let p = locked(p).clone();
+                v["command_result"] = json!({"progress": {
+                    "phase": p.phase, "bytes_written": p.bytes_written, "bytes_total": p.bytes_total,
+                }});
+            }
+        }
+        v
+    }
+
+    fn running(&self) -> bool {
+        locked(&self.value)["command_status"] == "RUNNING"
+    }
+
+    fn finish(&self, outcome: Result<Value, DeployError>) {
+        let mut v = locked(&self.value);
+        match outcome {
+            Ok(result) => {
+                v["command_status"] = json!("SUCCEEDED");
+                v["command_result"] = result;
+            }
+            Err(e) => {
+                v["command_status"] = json!("FAILED");
+                v["command_error"] = e.to_json();
+                v["command_result"] = Value::Null;
+            }
+        }
+    }
+}
+
+/// The agent's command state: its token (once Berth handed one out), what
+/// lookup told it, and the commands it ran.
 pub struct CommandServer {
     started_at: f64,
     version: String,
     token: Mutex<Option<String>>,
-    commands: Mutex<Vec<Value>>,
+    commands: Mutex<Vec<Arc<Record>>>,
     power: PowerControl,
+    deploy: Mutex<deploy::Context>,
+    partition_uuids: Mutex<Option<Value>>,
+    /// Woken when a command ends, so a heartbeat goes out at once (as
+    /// IPA's `force_heartbeat`).
+    pub command_ended: tokio::sync::Notify,
 }
 
 fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,8 +149,20 @@ fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+fn ok(body: Value) -> Response {
+    Response { status: 200, body }
+}
+
+fn deploy_error(e: &DeployError) -> Response {
+    Response {
+        status: e.code,
+        body: e.to_json(),
+    }
+}
+
 impl CommandServer {
-    pub fn new(version: &str, power: PowerControl) -> Arc<CommandServer> {
+    /// `root` is where disks are looked for (the agent's root).
+    pub fn new(version: &str, power: PowerControl, root: std::path::PathBuf) -> Arc<CommandServer> {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
@@ -77,11 +172,25 @@ impl CommandServer {
             token: Mutex::new(None),
             commands: Mutex::new(Vec::new()),
             power,
+            deploy: Mutex::new(deploy::Context {
+                root,
+                ..Default::default()
+            }),
+            partition_uuids: Mutex::new(None),
+            command_ended: tokio::sync::Notify::new(),
         })
     }
 
     pub fn set_token(&self, token: String) {
         *locked(&self.token) = Some(token);
+    }
+
+    /// What lookup said: the node (for its root device hints) and whether
+    /// MD5 checksums are allowed.
+    pub fn set_lookup(&self, node: Value, md5_allowed: bool) {
+        let mut ctx = locked(&self.deploy);
+        ctx.node = Some(node);
+        ctx.md5_allowed = md5_allowed;
     }
 
     fn token_matches(&self, offered: Option<&str>) -> bool {
@@ -98,42 +207,74 @@ impl CommandServer {
         }
     }
 
-    /// Answers one request; a power action to carry out after answering
-    /// comes back with it.
-    pub fn handle(&self, req: &Request) -> (Response, Option<PowerAction>) {
+    /// The heartbeat's `agent_status` and `agent_status_message` for the
+    /// last `prepare_image`: `start` while it runs, then `end` or `error`.
+    pub fn agent_status(&self) -> Option<(String, String)> {
+        let record = locked(&self.commands)
+            .iter()
+            .rev()
+            .find(|r| locked(&r.value)["command_name"] == "prepare_image")
+            .cloned()?;
+        let v = record.view();
+        Some(match v["command_status"].as_str() {
+            Some("RUNNING") => {
+                let p = &v["command_result"]["progress"];
+                let mut msg = format!(
+                    "prepare_image: {}",
+                    p["phase"].as_str().unwrap_or("starting")
+                );
+                if let (Some(w), Some(t)) = (p["bytes_written"].as_u64(), p["bytes_total"].as_u64())
+                {
+                    msg.push_str(&format!(" {}/{} MiB", w >> 20, t >> 20));
+                }
+                ("start".into(), msg)
+            }
+            Some("SUCCEEDED") => (
+                "end".into(),
+                v["command_result"]["result"]
+                    .as_str()
+                    .unwrap_or("prepare_image done")
+                    .to_string(),
+            ),
+            _ => (
+                "error".into(),
+                format!(
+                    "prepare_image: {}: {}",
+                    v["command_error"]["message"].as_str().unwrap_or("failed"),
+                    v["command_error"]["details"].as_str().unwrap_or("")
+                ),
+            ),
+        })
+    }
+
+    /// Answers one request; what to do after answering comes back with it.
+    pub fn handle(&self, req: &Request) -> (Response, Option<After>) {
         let path = req.path.trim_end_matches('/');
         match (req.method.as_str(), path) {
             ("GET", "/v1/status") => (
-                Response {
-                    status: 200,
-                    body: json!({"started_at": self.started_at, "version": self.version}),
-                },
+                ok(json!({"started_at": self.started_at, "version": self.version})),
                 None,
             ),
-            ("GET", "/v1/commands") => (
-                Response {
-                    status: 200,
-                    body: json!({"commands": *locked(&self.commands)}),
-                },
-                None,
-            ),
+            ("GET", "/v1/commands") => {
+                let list: Vec<Value> = locked(&self.commands).iter().map(|r| r.view()).collect();
+                (ok(json!({"commands": list})), None)
+            }
             ("POST", "/v1/commands") => self.run_command(req),
             ("GET", p) if p.starts_with("/v1/commands/") => {
                 let id = &p["/v1/commands/".len()..];
                 let found = locked(&self.commands)
                     .iter()
-                    .find(|c| c["id"] == id)
-                    .cloned();
+                    .find(|r| locked(&r.value)["id"] == id)
+                    .map(|r| r.view());
                 match found {
-                    Some(c) => (
-                        Response {
-                            status: 200,
-                            body: c,
-                        },
-                        None,
-                    ),
+                    Some(c) => (ok(c), None),
                     None => (
-                        error(404, "RequestedObjectNotFoundError", "Command not found", id),
+                        error(
+                            404,
+                            "RequestedObjectNotFoundError",
+                            "Not found",
+                            &format!("Command with id {id} not found."),
+                        ),
                         None,
                     ),
                 }
@@ -146,7 +287,7 @@ impl CommandServer {
         }
     }
 
-    fn run_command(&self, req: &Request) -> (Response, Option<PowerAction>) {
+    fn run_command(&self, req: &Request) -> (Response, Option<After>) {
         if !self.token_matches(req.query_value("agent_token")) {
             tracing::warn!("command refused: missing or wrong agent token");
             return (
@@ -179,21 +320,89 @@ impl CommandServer {
                 None,
             );
         };
-        if !matches!(body.get("params"), None | Some(Value::Object(_))) {
+        let params = match body.get("params") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => {
+                return (
+                    error(
+                        400,
+                        "InvalidContentError",
+                        "params must be an object",
+                        "params",
+                    ),
+                    None,
+                )
+            }
+        };
+        let mut commands = locked(&self.commands);
+        if let Some(last) = commands.last().filter(|r| r.running()) {
+            let last_name = locked(&last.value)["command_name"].clone();
+            tracing::error!(command = %name, running = %last_name, "agent is busy");
             return (
                 error(
-                    400,
-                    "InvalidContentError",
-                    "params must be an object",
-                    "params",
+                    409,
+                    "AgentIsBusy",
+                    "Agent is busy",
+                    &format!("executing command {}", last_name.as_str().unwrap_or("")),
                 ),
                 None,
             );
         }
-        let (command_name, action) = match name {
-            "standby.power_off" => ("power_off", Some(PowerAction::PowerOff)),
-            "standby.reboot" => ("reboot", Some(PowerAction::Reboot)),
-            "standby.sync" => ("sync", None),
+        let record = |command_name: &str, status: &str, result: Value| {
+            json!({
+                "id": uuid::Uuid::new_v4().to_string(),
+                "command_name": command_name,
+                "command_status": status,
+                "command_error": null,
+                "command_result": result,
+            })
+        };
+        let (value, after) = match name {
+            "standby.power_off" => (
+                record("power_off", "SUCCEEDED", Value::Null),
+                Some(After::Power(PowerAction::PowerOff)),
+            ),
+            "standby.reboot" => (
+                record("reboot", "SUCCEEDED", Value::Null),
+                Some(After::Power(PowerAction::Reboot)),
+            ),
+            "standby.sync" => {
+                self.power.sync();
+                (record("sync", "SUCCEEDED", Value::Null), None)
+            }
+            "standby.get_partition_uuids" => {
+                let uuids = locked(&self.partition_uuids)
+                    .clone()
+                    .unwrap_or_else(|| json!({}));
+                (record("get_partition_uuids", "SUCCEEDED", uuids), None)
+            }
+            "standby.prepare_image" => {
+                let md5 = locked(&self.deploy).md5_allowed;
+                let request = match deploy::parse_request(&params, md5) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::error!(error = %e, "prepare_image refused");
+                        return (deploy_error(&e), None);
+                    }
+                };
+                let progress = SharedProgress::default();
+                let rec = Record::new(
+                    record("prepare_image", "RUNNING", Value::Null),
+                    Some(progress),
+                );
+                commands.push(Arc::clone(&rec));
+                tracing::info!(image = %request.id, "command prepare_image started");
+                let wait = req.query_value("wait") == Some("true");
+                return (
+                    ok(rec.view()),
+                    Some(After::Deploy(DeployJob {
+                        record: rec,
+                        request,
+                        wait,
+                    })),
+                );
+            }
             other => {
                 tracing::warn!(command = %other, "unknown command");
                 return (
@@ -207,25 +416,25 @@ impl CommandServer {
                 );
             }
         };
-        if action.is_none() {
-            self.power.sync();
-        }
         tracing::info!(command = %name, "command received");
-        let result = json!({
-            "id": uuid::Uuid::new_v4().to_string(),
-            "command_name": command_name,
-            "command_status": "SUCCEEDED",
-            "command_error": null,
-            "command_result": null,
-        });
-        locked(&self.commands).push(result.clone());
-        (
-            Response {
-                status: 200,
-                body: result,
-            },
-            action,
-        )
+        commands.push(Record::new(value.clone(), None));
+        (ok(value), after)
+    }
+
+    /// Runs a deploy to its end and records the outcome.
+    pub async fn run_deploy(self: Arc<Self>, job: DeployJob) {
+        let ctx = locked(&self.deploy).clone();
+        let progress = job.record.progress.clone().unwrap_or_default();
+        let outcome = deploy::prepare_image(ctx, job.request, progress).await;
+        match &outcome {
+            Ok(v) => {
+                *locked(&self.partition_uuids) = Some(json!({"root uuid": v["root_uuid"]}));
+                tracing::info!(result = %v, "prepare_image succeeded");
+            }
+            Err(e) => tracing::error!(error = %e, "prepare_image failed"),
+        }
+        job.record.finish(outcome);
+        self.command_ended.notify_one();
     }
 
     /// Accepts connections until the process ends.
@@ -248,17 +457,33 @@ impl CommandServer {
         }
     }
 
-    async fn connection(&self, mut stream: TcpStream) -> std::io::Result<()> {
+    async fn connection(self: Arc<Self>, mut stream: TcpStream) -> std::io::Result<()> {
         let parsed = tokio::time::timeout(READ_TIMEOUT, read_request(&mut stream))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "request timed out"))?;
-        let (response, action) = match parsed {
+        let (mut response, after) = match parsed {
             Ok(req) => self.handle(&req),
             Err(why) => (error(400, "BadRequest", "Bad request", &why), None),
         };
+        // The deploy starts whether or not the answer reaches the caller:
+        // its record already says RUNNING.
+        let power = match after {
+            Some(After::Deploy(job)) if job.wait => {
+                let record = Arc::clone(&job.record);
+                Arc::clone(&self).run_deploy(job).await;
+                response.body = record.view();
+                None
+            }
+            Some(After::Deploy(job)) => {
+                tokio::spawn(Arc::clone(&self).run_deploy(job));
+                None
+            }
+            Some(After::Power(action)) => Some(action),
+            None => None,
+        };
         stream.write_all(&encode_response(&response)).await?;
         stream.shutdown().await?;
-        if let Some(action) = action {
+        if let Some(action) = power {
             tokio::spawn(self.power.carry_out(action));
         }
         Ok(())
@@ -384,6 +609,8 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        409 => "Conflict",
+        500 => "Internal Server Error",
         _ => "Error",
     }
 }
@@ -404,8 +631,13 @@ pub fn encode_response(r: &Response) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn handled(s: &CommandServer, req: &Request) -> (Response, Option<PowerAction>) {
+        let (r, after) = s.handle(req);
+        (r, after.and_then(|a| a.power()))
+    }
+
     fn server_with_token() -> Arc<CommandServer> {
-        let s = CommandServer::new("1.2.3", PowerControl::new(true));
+        let s = CommandServer::new("1.2.3", PowerControl::new(true), "/nonexistent".into());
         s.set_token("s3cret".into());
         s
     }
@@ -422,7 +654,7 @@ mod tests {
     #[test]
     fn status_reports_version_and_start() {
         let s = server_with_token();
-        let (r, action) = s.handle(&parse_head("GET /v1/status HTTP/1.1").unwrap().0);
+        let (r, action) = handled(&s, &parse_head("GET /v1/status HTTP/1.1").unwrap().0);
         assert_eq!(r.status, 200);
         assert_eq!(r.body["version"], "1.2.3");
         assert!(r.body["started_at"].as_f64().unwrap() > 1.7e9);
@@ -438,38 +670,41 @@ mod tests {
             "?wait=true&agent_token=wrong",
             "?agent_token=s3cre",
         ] {
-            let (r, action) = s.handle(&post(query, cmd.clone()));
+            let (r, action) = handled(&s, &post(query, cmd.clone()));
             assert_eq!(r.status, 401, "{query}");
             assert_eq!(r.body["code"], 401);
             assert_eq!(r.body["type"], "InvalidTokenError");
             assert_eq!(action, None);
         }
         // No token handed out yet: nothing is accepted.
-        let fresh = CommandServer::new("1", PowerControl::new(true));
+        let fresh = CommandServer::new("1", PowerControl::new(true), "/nonexistent".into());
         assert_eq!(
-            fresh.handle(&post("?agent_token=", cmd.clone())).0.status,
+            handled(&fresh, &post("?agent_token=", cmd.clone()))
+                .0
+                .status,
             401
         );
 
-        let (r, action) = s.handle(&post("?wait=true&agent_token=s3cret", cmd));
+        let (r, action) = handled(&s, &post("?wait=true&agent_token=s3cret", cmd));
         assert_eq!(r.status, 200);
         assert_eq!(r.body["command_name"], "power_off");
         assert_eq!(r.body["command_status"], "SUCCEEDED");
         assert!(r.body["command_error"].is_null());
         assert_eq!(action, Some(PowerAction::PowerOff));
-        let (r, action) = s.handle(&post(
-            "?agent_token=s3cret",
-            json!({"name": "standby.reboot"}),
-        ));
+        let (r, action) = handled(
+            &s,
+            &post("?agent_token=s3cret", json!({"name": "standby.reboot"})),
+        );
         assert_eq!(r.body["command_name"], "reboot");
         assert_eq!(action, Some(PowerAction::Reboot));
-        let (listed, _) = s.handle(&parse_head("GET /v1/commands/ HTTP/1.1").unwrap().0);
+        let (listed, _) = handled(&s, &parse_head("GET /v1/commands/ HTTP/1.1").unwrap().0);
         assert_eq!(listed.body["commands"].as_array().unwrap().len(), 2);
         let id = listed.body["commands"][0]["id"]
             .as_str()
             .unwrap()
             .to_string();
-        let (one, _) = s.handle(
+        let (one, _) = handled(
+            &s,
             &parse_head(&format!("GET /v1/commands/{id} HTTP/1.1"))
                 .unwrap()
                 .0,
@@ -480,10 +715,13 @@ mod tests {
     #[test]
     fn unknown_or_malformed_commands_are_400() {
         let s = server_with_token();
-        let (r, action) = s.handle(&post(
-            "?agent_token=s3cret",
-            json!({"name": "deploy.write_image", "params": {}}),
-        ));
+        let (r, action) = handled(
+            &s,
+            &post(
+                "?agent_token=s3cret",
+                json!({"name": "deploy.write_image", "params": {}}),
+            ),
+        );
         assert_eq!(r.status, 400);
         assert_eq!(r.body["type"], "InvalidCommandError");
         assert_eq!(action, None);
@@ -492,15 +730,18 @@ mod tests {
             json!({"name": "standby.sync", "params": []}),
             json!(5),
         ] {
-            assert_eq!(s.handle(&post("?agent_token=s3cret", body)).0.status, 400);
+            assert_eq!(
+                handled(&s, &post("?agent_token=s3cret", body)).0.status,
+                400
+            );
         }
         let mut bad = post("?agent_token=s3cret", json!({}));
         bad.body = b"{not json".to_vec();
-        assert_eq!(s.handle(&bad).0.status, 400);
-        let (r, action) = s.handle(&post(
-            "?agent_token=s3cret",
-            json!({"name": "standby.sync"}),
-        ));
+        assert_eq!(handled(&s, &bad).0.status, 400);
+        let (r, action) = handled(
+            &s,
+            &post("?agent_token=s3cret", json!({"name": "standby.sync"})),
+        );
         assert_eq!((r.status, action), (200, None));
         assert_eq!(r.body["command_name"], "sync");
     }
@@ -508,7 +749,7 @@ mod tests {
     #[test]
     fn other_paths_and_methods() {
         let s = server_with_token();
-        let get = |line: &str| s.handle(&parse_head(line).unwrap().0).0.status;
+        let get = |line: &str| handled(&s, &parse_head(line).unwrap().0).0.status;
         assert_eq!(get("GET /v1/nothing HTTP/1.1"), 404);
         assert_eq!(get("DELETE /v1/status HTTP/1.1"), 405);
         assert_eq!(get("GET /v1/commands/nope HTTP/1.1"), 404);

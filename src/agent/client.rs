@@ -1,5 +1,6 @@
-//! Talking to Berth: the inventory POST to `continue_inspection` (retried
-//! with backoff until Berth takes it) and the heartbeat loop.
+//! Talking to Berth: the inventory POST to `continue_inspection` or the
+//! `lookup` of a deploy ramdisk (both retried with backoff until Berth
+//! answers), and the heartbeat loop.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -32,12 +33,16 @@ pub fn http_client() -> Result<reqwest::Client, AgentError> {
         .map_err(|e| AgentError::Http(e.to_string()))
 }
 
-/// What Berth answered to the inventory (its lookup-style answer).
+/// What Berth answered to the inventory or the lookup (the same shape).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InspectionAnswer {
     pub node_uuid: String,
     pub agent_token: Option<String>,
     pub heartbeat_timeout: u64,
+    /// The answer's `node` (uuid, properties, instance_info, …).
+    pub node: Value,
+    /// `config.agent_md5_checksum_enable`.
+    pub md5_allowed: bool,
 }
 
 /// How one attempt ended.
@@ -96,6 +101,8 @@ pub fn classify(status: u16, body: &str) -> Outcome {
                     node_uuid: uuid.to_string(),
                     agent_token: v["config"]["agent_token"].as_str().map(str::to_string),
                     heartbeat_timeout: v["config"]["heartbeat_timeout"].as_u64().unwrap_or(300),
+                    node: v["node"].clone(),
+                    md5_allowed: v["config"]["agent_md5_checksum_enable"] == true,
                 }),
                 None => Outcome::Unavailable(format!(
                     "HTTP {status} without node.uuid in the answer: {}",
@@ -172,6 +179,53 @@ pub async fn report_inspection(
     }
 }
 
+/// Looks the machine up by its MACs (`GET /v1/lookup`) until Berth
+/// answers with its node; a 404 (not enrolled, or not deploying yet) is
+/// retried like an outage, as IPA does.
+pub async fn lookup_node(
+    http: &reqwest::Client,
+    api_url: &str,
+    macs: &[String],
+) -> InspectionAnswer {
+    let url = format!("{api_url}/v1/lookup");
+    let addresses = macs.join(",");
+    let mut attempt = 0u32;
+    tracing::info!(%url, %addresses, "looking this machine up in Berth");
+    loop {
+        let sent = http
+            .get(&url)
+            .header(VERSION_HEADER, API_VERSION)
+            .query(&[("addresses", addresses.as_str())])
+            .send()
+            .await;
+        let outcome = match sent {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let text = resp.text().await.unwrap_or_default();
+                classify(status, &text)
+            }
+            Err(e) => Outcome::Unavailable(e.to_string()),
+        };
+        let d = with_jitter(backoff_delay(attempt), random_fraction());
+        attempt = attempt.saturating_add(1);
+        match outcome {
+            Outcome::Accepted(answer) => {
+                tracing::info!(%url, node = %answer.node_uuid, "lookup answered: this machine is node {}", answer.node_uuid);
+                return answer;
+            }
+            Outcome::Unavailable(why) => {
+                tracing::warn!(%url, error = %why, "Berth is not reachable; looking up again in {:.1} s", d.as_secs_f64())
+            }
+            Outcome::Refused(why) => tracing::warn!(
+                %url, %addresses, error = %why,
+                "Berth has no node for these MAC addresses in a deploy state yet; looking up again in {:.1} s",
+                d.as_secs_f64()
+            ),
+        }
+        tokio::time::sleep(d).await;
+    }
+}
+
 /// `http://host:port` of a URL (the API root behind the callback URL).
 pub fn api_root_of(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
@@ -213,7 +267,25 @@ async fn local_ip_towards(api_url: &str) -> Option<IpAddr> {
     stream.local_addr().ok().map(|a| a.ip())
 }
 
-/// Heartbeats until the process ends.
+/// The heartbeat body; `status` is the deploy's `agent_status` and message.
+pub fn heartbeat_body(
+    callback: &str,
+    token: Option<&str>,
+    status: Option<(String, String)>,
+) -> Value {
+    let mut body = json!({
+        "callback_url": callback,
+        "agent_token": token,
+        "agent_version": super::VERSION,
+    });
+    if let Some((status, message)) = status {
+        body["agent_status"] = json!(status);
+        body["agent_status_message"] = json!(message);
+    }
+    body
+}
+
+/// Heartbeats until the process ends; at once too when a command ends.
 pub async fn heartbeat_forever(
     http: &reqwest::Client,
     api_url: &str,
@@ -221,6 +293,7 @@ pub async fn heartbeat_forever(
     port: u16,
     boot_mac: Option<&str>,
     inventory: &Inventory,
+    server: &super::api::CommandServer,
 ) {
     let url = format!("{api_url}/v1/heartbeat/{}", answer.node_uuid);
     let interval = heartbeat_interval(answer.heartbeat_timeout);
@@ -238,11 +311,11 @@ pub async fn heartbeat_forever(
                 tracing::warn!(%url, "no local address reaches Berth: heartbeat skipped")
             }
             Some(ip) => {
-                let body = json!({
-                    "callback_url": callback_url(ip, port),
-                    "agent_token": answer.agent_token,
-                    "agent_version": super::VERSION,
-                });
+                let body = heartbeat_body(
+                    &callback_url(ip, port),
+                    answer.agent_token.as_deref(),
+                    server.agent_status(),
+                );
                 let sent = http
                     .post(&url)
                     .header(VERSION_HEADER, API_VERSION)
@@ -269,7 +342,10 @@ pub async fn heartbeat_forever(
                 }
             }
         }
-        tokio::time::sleep(interval).await;
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = server.command_ended.notified() => {}
+        }
     }
 }
 
@@ -307,6 +383,8 @@ mod tests {
                 node_uuid: "1be26c0b-03f2-4d2e-ae87-c02d7f33c123".into(),
                 agent_token: Some("tok".into()),
                 heartbeat_timeout: 30,
+                node: json!({"uuid": "1be26c0b-03f2-4d2e-ae87-c02d7f33c123"}),
+                md5_allowed: false,
             })
         );
         let fault = r#"{"error_message": "{\"faultcode\": \"Client\", \"faultstring\": \"Resource could not be found.\", \"debuginfo\": null}"}"#;
@@ -321,6 +399,33 @@ mod tests {
             classify(202, r#"{"uuid": "x"}"#),
             Outcome::Unavailable(_)
         ));
+    }
+
+    #[test]
+    fn heartbeats_carry_the_deploy_status() {
+        let plain = heartbeat_body("http://h:9999", Some("t"), None);
+        assert_eq!(plain["agent_token"], "t");
+        assert!(plain.get("agent_status").is_none());
+        let b = heartbeat_body(
+            "http://h:9999",
+            Some("t"),
+            Some(("end".into(), "done".into())),
+        );
+        assert_eq!(
+            (
+                b["agent_status"].as_str(),
+                b["agent_status_message"].as_str()
+            ),
+            (Some("end"), Some("done"))
+        );
+        // Lookup's answer carries the node and the MD5 switch.
+        let ok = r#"{"node": {"uuid": "u", "properties": {"root_device": {"name": "/dev/vdb"}}},
+                     "config": {"agent_token": "tok", "agent_md5_checksum_enable": true}}"#;
+        let Outcome::Accepted(a) = classify(200, ok) else {
+            panic!("not accepted")
+        };
+        assert!(a.md5_allowed);
+        assert_eq!(a.node["properties"]["root_device"]["name"], "/dev/vdb");
     }
 
     #[test]

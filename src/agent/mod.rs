@@ -1,6 +1,9 @@
-//! The in-ramdisk discovery agent (`berth-agent`): collects the hardware
-//! inventory, posts it to Berth's `continue_inspection`, heartbeats, and
-//! serves the IPA-compatible command API until told to power off.
+//! The in-ramdisk agent (`berth-agent`): collects the hardware inventory,
+//! then either posts it to Berth's `continue_inspection` (discovery, with
+//! `ipa-inspection-callback-url`) or looks the machine up by its MACs
+//! (`GET /v1/lookup`, deploy ramdisk: only `ipa-api-url` given); then it
+//! heartbeats and serves the IPA-compatible command API, which writes
+//! images (`deploy`) and powers the machine off.
 //!
 //! The contract is `discovery-contract.md`: the kernel command line carries
 //! the URLs (IPA's parameter names), the inventory uses IPA's field names.
@@ -18,6 +21,7 @@
 pub mod api;
 pub mod client;
 pub mod cmdline;
+pub mod deploy;
 pub mod inventory;
 pub mod ipmi;
 pub mod power;
@@ -39,7 +43,7 @@ pub enum AgentError {
         path: String,
         source: std::io::Error,
     },
-    #[error("the kernel command line has no ipa-inspection-callback-url: nothing to report to")]
+    #[error("the kernel command line has neither ipa-inspection-callback-url nor ipa-api-url: nothing to report to")]
     NoCallbackUrl,
     #[error("invalid {name}: {value}")]
     InvalidSetting { name: &'static str, value: String },
@@ -100,13 +104,12 @@ pub fn read_kernel_args(settings: &Settings) -> Result<KernelArgs, AgentError> {
     Ok(KernelArgs::parse(&text))
 }
 
-/// The whole run: inventory, report, then heartbeats and the command API
-/// until a power command ends the process.
+/// The whole run: inventory, report (or lookup), then heartbeats and the
+/// command API until a power command ends the process.
 pub async fn run(settings: Settings, args: KernelArgs) -> Result<(), AgentError> {
-    let callback = args
-        .inspection_callback_url
-        .clone()
-        .ok_or(AgentError::NoCallbackUrl)?;
+    if args.inspection_callback_url.is_none() && args.api_url.is_none() {
+        return Err(AgentError::NoCallbackUrl);
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| AgentError::Listen {
@@ -116,15 +119,43 @@ pub async fn run(settings: Settings, args: KernelArgs) -> Result<(), AgentError>
     let port = listener
         .local_addr()
         .map_or(settings.listen.port(), |a| a.port());
-    let server = api::CommandServer::new(VERSION, power::PowerControl::new(settings.dry_power));
+    let server = api::CommandServer::new(
+        VERSION,
+        power::PowerControl::new(settings.dry_power),
+        settings.root.clone(),
+    );
     let serving = Arc::clone(&server);
     tokio::spawn(async move { serving.serve(listener).await });
     tracing::info!(port, "command API listening");
 
     let collected = inventory::collect(&settings, args.boot_mac.as_deref());
     let http = client::http_client()?;
-    let answer =
-        client::report_inspection(&http, &callback, &collected, args.boot_mac.as_deref()).await;
+    let (answer, api_url) = match &args.inspection_callback_url {
+        Some(callback) => {
+            let answer =
+                client::report_inspection(&http, callback, &collected, args.boot_mac.as_deref())
+                    .await;
+            let api_url = args
+                .api_url
+                .clone()
+                .or_else(|| client::api_root_of(callback));
+            if api_url.is_none() {
+                tracing::error!(url = %callback, "no ipa-api-url and none can be derived from the callback URL: not heartbeating");
+            }
+            (answer, api_url)
+        }
+        None => {
+            let api_url = args.api_url.clone().unwrap_or_default();
+            let macs: Vec<String> = collected
+                .interfaces
+                .iter()
+                .map(|i| i.mac_address.clone())
+                .collect();
+            let answer = client::lookup_node(&http, &api_url, &macs).await;
+            server.set_lookup(answer.node.clone(), answer.md5_allowed);
+            (answer, Some(api_url))
+        }
+    };
     tracing::info!(node = %answer.node_uuid, "Berth knows this machine as node {}", answer.node_uuid);
     match answer.agent_token.as_deref() {
         Some(client::MASKED_TOKEN) | None => tracing::error!(
@@ -133,12 +164,7 @@ pub async fn run(settings: Settings, args: KernelArgs) -> Result<(), AgentError>
         ),
         Some(token) => server.set_token(token.to_string()),
     }
-    let api_url = args
-        .api_url
-        .clone()
-        .or_else(|| client::api_root_of(&callback));
     let Some(api_url) = api_url else {
-        tracing::error!(url = %callback, "no ipa-api-url and none can be derived from the callback URL: not heartbeating");
         std::future::pending::<()>().await;
         return Ok(());
     };
@@ -149,6 +175,7 @@ pub async fn run(settings: Settings, args: KernelArgs) -> Result<(), AgentError>
         port,
         args.boot_mac.as_deref(),
         &collected,
+        &server,
     )
     .await;
     Ok(())
