@@ -441,7 +441,7 @@ async fn agent_token_is_minted_once_and_never_shown() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn heartbeat_checks_the_token_and_records_the_agent() {
-    let berth = TestBerth::start(NOAUTH).await;
+    let berth = TestBerth::start(&format!("{NOAUTH}[agent]\nrequire_tls = true\n")).await;
     let http = client();
     let base = berth.base.clone();
     let node = node_in_state(&http, &berth, MAC, "wait call-back").await;
@@ -549,8 +549,9 @@ async fn heartbeat_checks_the_token_and_records_the_agent() {
     assert_eq!(stored_internal_info(&berth, &node).await, before);
     berth.stop().await;
 
-    // [agent]require_tls = false lets plain http through.
-    let berth = TestBerth::start(&format!("{NOAUTH}[agent]\nrequire_tls = false\n")).await;
+    // Without [agent]require_tls (off by default, as in Ironic) plain
+    // http goes through.
+    let berth = TestBerth::start(NOAUTH).await;
     let node = node_in_state(&http, &berth, MAC, "clean wait").await;
     let token = mint_token(&berth, &node).await.unwrap();
     plain["agent_token"] = json!(token);

@@ -136,6 +136,9 @@ async fn unknown_hardware_is_enrolled_described_and_powered_off() {
     assert_eq!(node["uuid"], uuid.as_str());
     assert_eq!(node["provision_state"], "enroll");
     assert_eq!(node["driver"], "ipmi");
+    // Enrolled by a conductor like any node: its interfaces are resolved.
+    assert_eq!(node["deploy_interface"], "direct", "{node}");
+    assert_eq!(node["power_interface"], "ipmitool", "{node}");
     assert_eq!(node["properties"]["cpus"], 2);
     assert_eq!(node["properties"]["memory_mb"], 512);
     assert_eq!(node["properties"]["cpu_arch"], "x86_64");

@@ -12,9 +12,9 @@ pub const GROUP: Group = Group {
         Opt::new(
             "require_tls",
             OptKind::Bool,
-            "Refuse agent heartbeats whose callback URL is not https://. Turn off only for agents that cannot serve TLS.",
+            "Refuse agent heartbeats whose callback URL is not https://. Off by default, as in Ironic: Berth's agent serves its command API over plain HTTP on the provisioning network.",
         )
-        .default("true"),
+        .default("false"),
         Opt::new(
             "allow_md5_checksum",
             OptKind::Bool,

@@ -748,9 +748,16 @@ async fn node_by_expected_serial(state: &ApiState, serial: &str) -> Result<Optio
 }
 
 /// Ironic's `_auto_enroll`: a new node in `enroll` with the discovery
-/// driver, for hardware whose inspection data matched no node. Failures
-/// say nothing to the caller (Ironic hides them too), only to the log.
-async fn auto_enroll(state: &ApiState, macs: &[String], bmc: &[String]) -> Result<NodeRow> {
+/// driver, for hardware whose inspection data matched no node, created by
+/// a conductor (`create_node`) so its interfaces are resolved as for any
+/// node. Failures say nothing to the caller (Ironic hides them too), only
+/// to the log.
+async fn auto_enroll(
+    state: &ApiState,
+    req: &HttpRequest,
+    macs: &[String],
+    bmc: &[String],
+) -> Result<NodeRow> {
     let hidden = || Error::Internal("An unknown exception occurred.".into());
     let driver = state
         .conf
@@ -758,25 +765,41 @@ async fn auto_enroll(state: &ApiState, macs: &[String], bmc: &[String]) -> Resul
         .driver
         .clone()
         .ok_or_else(hidden)?;
-    if let Err(e) = pick_conductor(state, &driver).await {
-        tracing::error!(driver = %driver, error = %e, "no conductor for the newly discovered node");
-        return Err(hidden());
-    }
+    let host = match pick_conductor(state, &driver).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(driver = %driver, error = %e, "no conductor for the newly discovered node");
+            return Err(hidden());
+        }
+    };
     let uuid = uuid::Uuid::new_v4().to_string();
     tracing::info!(node = %uuid, driver = %driver, macs = %macs.join(", "), bmc = %bmc.join(", "),
         "enrolling a newly discovered node");
-    let new = crate::db::datastore::node::NewNode {
-        uuid,
-        driver,
-        provision_state: ProvisionState::Enroll.as_str().into(),
-        ..Default::default()
-    };
+    let args = json!({
+        "uuid": uuid,
+        "initial_state": ProvisionState::Enroll.as_str(),
+        "fields": {"driver": driver},
+    });
+    let created = state
+        .rpc
+        .call(
+            &Target::Conductor(host),
+            &context_of(req),
+            "create_node",
+            args,
+            state.rpc_timeout(),
+        )
+        .await;
+    if let Err(e) = created {
+        tracing::error!(error = %e, "failed to enroll the discovered node");
+        return Err(hidden());
+    }
     state
         .datastore
-        .run(move |c| crate::db::datastore::node::node_create(c, new))
+        .run(move |c| node_get_by_uuid(c, &uuid))
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "failed to enroll the discovered node");
+            tracing::error!(error = %e, "the discovered node vanished");
             hidden()
         })
 }
@@ -831,7 +854,9 @@ async fn continue_inspection(
     let serial = crate::conductor::discovery::reported_serial(&inventory);
     let node = match inspection_node(&state, macs.clone(), bmc.clone(), node_uuid, serial).await? {
         Some(n) => n,
-        None if state.conf.auto_discovery.enabled => auto_enroll(&state, &macs, &bmc).await?,
+        None if state.conf.auto_discovery.enabled => {
+            auto_enroll(&state, &req, &macs, &bmc).await?
+        }
         None => return Err(not_found()),
     };
     let (node, token) = if new_endpoint {
