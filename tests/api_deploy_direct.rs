@@ -233,6 +233,29 @@ async fn ramdisk_of(base: &str, agent_url: &str, mac: &str) -> String {
     token
 }
 
+/// Plays the ramdisk obeying `standby.power_off`: once the stand-in agent
+/// got it, the machine goes off (as the real agent's poweroff does).
+async fn ramdisk_powers_off_when_told(agent: &Shared, sim: &IpmiSim) {
+    let t0 = Instant::now();
+    loop {
+        let told = agent
+            .lock()
+            .unwrap()
+            .received
+            .iter()
+            .any(|(c, _)| c["name"] == "standby.power_off");
+        if told {
+            sim.ipmitool(&["power", "off"]);
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the agent was never told to power off"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn deploy_body() -> Value {
     json!({"target": "active", "configdrive": "H4sIAAAAAAAAA2NgGAWjYBSMglEwCgYBAFf2IxMAAgAA"})
 }
@@ -340,25 +363,7 @@ async fn direct_deploy_boots_the_ramdisk_writes_the_image_and_boots_the_disk() {
     assert_eq!(n["provision_state"], "wait call-back");
     assert_eq!(n["deploy_step"]["step"], "write_image");
 
-    // The ramdisk powers itself off when told to (as the real one does).
-    let t0 = Instant::now();
-    loop {
-        let told = agent
-            .lock()
-            .unwrap()
-            .received
-            .iter()
-            .any(|(c, _)| c["name"] == "standby.power_off");
-        if told {
-            sim.ipmitool(&["power", "off"]);
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the agent was never told to power off"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    ramdisk_powers_off_when_told(&agent, &sim).await;
     let n = wait_node(&base, &uuid, "active", |n| n["provision_state"] == "active").await;
     assert!(n["last_error"].is_null(), "{}", n["last_error"]);
     assert_eq!(n["power_state"], "power on");
@@ -711,21 +716,7 @@ async fn deploys_over_the_limit_queue_and_start_in_order() {
 
     // The first deploy ends; the queued one starts.
     ramdisk_of(&base, &agent_url, MAC).await;
-    let t0 = Instant::now();
-    loop {
-        let told = agent
-            .lock()
-            .unwrap()
-            .received
-            .iter()
-            .any(|(c, _)| c["name"] == "standby.power_off");
-        if told {
-            sim1.ipmitool(&["power", "off"]);
-            break;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "no power_off");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    ramdisk_powers_off_when_told(&agent, &sim1).await;
     wait_node(&base, &first, "active", |n| {
         n["provision_state"] == "active"
     })

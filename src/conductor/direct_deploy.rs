@@ -10,6 +10,7 @@
 //! `heartbeat_timeout / 3`) calls [`agent_callback`], which resumes the flow
 //! or fails it with the agent's own error.
 
+use super::json_object as object;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
@@ -155,17 +156,6 @@ fn agent_of(info: &Map<String, Value>) -> Option<AgentEndpoint> {
         url: info.get(URL_KEY)?.as_str()?.to_string(),
         token: info.get(TOKEN_KEY)?.as_str()?.to_string(),
     })
-}
-
-fn object(column: &Option<String>) -> Map<String, Value> {
-    column
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// Ironic's `AgentDeploy.validate` of what a deploy needs before it

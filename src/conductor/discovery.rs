@@ -5,6 +5,7 @@
 //! powered off by its agent (it has no BMC credentials yet): the
 //! conductor marks it, and the agent's next heartbeat gets the command.
 
+use super::json_object as object;
 use serde_json::{json, Map, Value};
 
 use super::agent::{TOKEN_KEY, URL_KEY};
@@ -26,13 +27,6 @@ pub const POWER_OFF_KEY: &str = "berth_discovery_power_off";
 /// `driver_internal_info` key set on nodes auto-discovery enrolled
 /// (Ironic keeps the same flag in the plugin data).
 pub const AUTO_DISCOVERED_KEY: &str = "auto_discovered";
-
-fn object(raw: &Option<String>) -> Map<String, Value> {
-    raw.as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .and_then(|v: Value| v.as_object().cloned())
-        .unwrap_or_default()
-}
 
 /// Runs the hooks on `inventory` and writes their result: properties and
 /// driver_info in one conditional write, then the ports (an address that

@@ -5,6 +5,7 @@
 //! under a shared lock only read it. Boot device and NMI go to the node's
 //! BMC for `ipmi` and `redfish`; everything else runs for `fake-hardware` only.
 
+use super::json_object as object;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -377,16 +378,4 @@ pub fn interface_column(row: &NodeRow, kind: InterfaceKind) -> Option<String> {
         InterfaceKind::Storage => row.storage_interface.clone(),
         InterfaceKind::Vendor => row.vendor_interface.clone(),
     }
-}
-
-/// A JSON-object column as a map; anything else is empty.
-fn object(column: &Option<String>) -> Map<String, Value> {
-    column
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default()
 }

@@ -37,3 +37,16 @@ pub mod timeouts;
 pub mod vendor_passthru;
 pub mod vifs;
 pub mod vmedia;
+
+/// A node's JSON column (`instance_info`, `driver_internal_info`, …) as an
+/// object; anything else, or nothing, is an empty one.
+pub(crate) fn json_object(column: &Option<String>) -> serde_json::Map<String, serde_json::Value> {
+    column
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|v| match v {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

@@ -17,6 +17,7 @@
 //! Today only `fake-hardware` nodes can be provisioned; other hardware types
 //! are refused until their drivers exist.
 
+use super::json_object as object;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -930,18 +931,6 @@ fn power(state: &str) -> Also {
         power_state: Some(Some(state.to_string())),
         ..Default::default()
     }
-}
-
-/// A JSON-object column as a map; anything else is empty.
-fn object(column: &Option<String>) -> Map<String, Value> {
-    column
-        .as_deref()
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-        .and_then(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -854,9 +854,7 @@ async fn continue_inspection(
     let serial = crate::conductor::discovery::reported_serial(&inventory);
     let node = match inspection_node(&state, macs.clone(), bmc.clone(), node_uuid, serial).await? {
         Some(n) => n,
-        None if state.conf.auto_discovery.enabled => {
-            auto_enroll(&state, &req, &macs, &bmc).await?
-        }
+        None if state.conf.auto_discovery.enabled => auto_enroll(&state, &req, &macs, &bmc).await?,
         None => return Err(not_found()),
     };
     let (node, token) = if new_endpoint {

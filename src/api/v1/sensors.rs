@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 use super::node_access::node_with_rule;
-use super::views::timestamp;
+use super::views::{only_arguments, timestamp};
 use crate::api::ApiState;
 use crate::db::datastore::node_sensor_sample::{
     node_sensor_samples_list, SampleWindow, SensorSampleRow,
@@ -64,18 +64,7 @@ async fn list(
     path: web::Path<String>,
     q: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse> {
-    let mut unexpected: Vec<&str> = q
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !["sensor_type", "since"].contains(k))
-        .collect();
-    if !unexpected.is_empty() {
-        unexpected.sort_unstable();
-        return Err(Error::InvalidParameter(format!(
-            "Unexpected arguments: {}",
-            unexpected.join(", ")
-        )));
-    }
+    only_arguments(&q, &["sensor_type", "since"])?;
     let sensor_type = match q.get("sensor_type") {
         Some(t) => Some(SensorKind::parse(t).ok_or_else(|| {
             Error::InvalidParameter(format!(

@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::node_access::{allowed_on_node, node_with_rule};
-use super::views::timestamp;
+use super::views::{only_arguments as only, timestamp};
 use crate::api::ApiState;
 use crate::db::datastore::task::{
     task_get_with_node, task_list_for_node, task_log_lines, TaskLogLine, TaskRow, RUNNING,
@@ -61,22 +61,6 @@ fn line_view(l: &TaskLogLine) -> Value {
         "message": l.message,
         "created_at": timestamp(Some(l.created_at)),
     })
-}
-
-fn only(q: &HashMap<String, String>, allowed: &[&str]) -> Result<()> {
-    let mut unexpected: Vec<&str> = q
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !allowed.contains(k))
-        .collect();
-    if unexpected.is_empty() {
-        return Ok(());
-    }
-    unexpected.sort_unstable();
-    Err(Error::InvalidParameter(format!(
-        "Unexpected arguments: {}",
-        unexpected.join(", ")
-    )))
 }
 
 async fn list(
