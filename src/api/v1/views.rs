@@ -75,6 +75,27 @@ fn mask_in_place(v: &mut Value) {
     }
 }
 
+/// Ironic's 400 for query arguments a handler does not take, named in
+/// sorted order.
+pub fn only_arguments(
+    q: &std::collections::HashMap<String, String>,
+    allowed: &[&str],
+) -> crate::error::Result<()> {
+    let mut unexpected: Vec<&str> = q
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed.contains(k))
+        .collect();
+    if unexpected.is_empty() {
+        return Ok(());
+    }
+    unexpected.sort_unstable();
+    Err(crate::error::Error::InvalidParameter(format!(
+        "Unexpected arguments: {}",
+        unexpected.join(", ")
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,25 +119,4 @@ mod tests {
             .unwrap();
         assert_eq!(timestamp(Some(t)), json!("2026-01-02T03:04:05+00:00"));
     }
-}
-
-/// Ironic's 400 for query arguments a handler does not take, named in
-/// sorted order.
-pub fn only_arguments(
-    q: &std::collections::HashMap<String, String>,
-    allowed: &[&str],
-) -> crate::error::Result<()> {
-    let mut unexpected: Vec<&str> = q
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !allowed.contains(k))
-        .collect();
-    if unexpected.is_empty() {
-        return Ok(());
-    }
-    unexpected.sort_unstable();
-    Err(crate::error::Error::InvalidParameter(format!(
-        "Unexpected arguments: {}",
-        unexpected.join(", ")
-    )))
 }
