@@ -137,7 +137,8 @@ node=$(api POST /v1/nodes -H 'Content-Type: application/json' -d "{
 api POST /v1/ports -H 'Content-Type: application/json' \
     -d "{\"node_uuid\": \"$node\", \"address\": \"$BERTH_LAB_NODE1_MAC\"}" > /dev/null
 wait_state() {
-    local want=$1 deadline=$(($(date +%s) + TIMEOUT)) state
+    local want=$1 deadline state
+    deadline=$(($(date +%s) + TIMEOUT))
     while (($(date +%s) < deadline)); do
         state=$(api GET "/v1/nodes/$node" | json 'v["provision_state"]')
         [[ "$state" == "$want" ]] && return 0

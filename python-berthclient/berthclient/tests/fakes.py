@@ -180,6 +180,11 @@ class FakeBerth:
                 if answer.raw is not None:
                     payload = answer.raw
                     content_type = 'text/plain'
+                elif answer.status in (204, 304):
+                    # No body at all: bytes after a 204 would be read as
+                    # the start of the next response on this connection.
+                    payload = b''
+                    content_type = 'application/json'
                 else:
                     payload = json.dumps(answer.body).encode()
                     content_type = 'application/json'
