@@ -78,6 +78,8 @@ if [[ -n "$IMAGE" ]]; then
 else
     echo "==> $SIZE_MIB MiB of random data as the image"
     head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$WORK/serve/bench.raw"
+    # A whole-disk image must carry a partition table (the agent checks).
+    echo 'start=2048, type=83' | sfdisk -q "$WORK/serve/bench.raw" > /dev/null
 fi
 size=$(stat -c %s "$WORK/serve/bench.raw")
 
